@@ -1,0 +1,46 @@
+"""Developer tasks: `nox -s tests`, `lint`, `typecheck`, `codegen`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests", "codegen_check"]
+nox.options.default_venv_backend = "venv"
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The quick suite: everything but the long chaos and benchmark runs."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "not slow", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install("ruff==0.17.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[test]", "mypy==2.4.1")
+    session.run("mypy", "--strict", "gosmarter_async")
+
+
+@nox.session(python=PYTHON)
+def codegen(session: nox.Session) -> None:
+    """Regenerate gosmarter_async/_generated from the spec."""
+    session.install("-e", ".[dev]")
+    session.run("python", "codegen/generate.py")
+
+
+@nox.session(python=PYTHON)
+def codegen_check(session: nox.Session) -> None:
+    """Fail if the committed generated code differs from a fresh generation."""
+    session.install("-e", ".[dev]")
+    session.run("python", "codegen/generate.py", "--check")
