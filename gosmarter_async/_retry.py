@@ -64,7 +64,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
-        cap = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
+        cap = min(self.max_backoff, self.initial_backoff * 2.0 ** (attempt - 1))
         if not self.jitter:
             return cap
         uniform = rng.uniform if rng is not None else random.uniform
