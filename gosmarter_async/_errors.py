@@ -10,9 +10,12 @@
     │   │   ├── UnauthorizedClientError        client not allowed this grant
     │   │   └── InvalidScopeError              unknown or malformed scope
     │   ├── TokenRateLimitedError              429 from the token endpoint
+    │   ├── TokenEndpointUnavailableError      5xx, 408 or no answer, after retries
     │   └── TokenResponseError                 an answer that is not a usable token
     ├── TransportError                         the request did not get an answer
-    │   └── TransportTimeoutError (also TimeoutError)
+    │   ├── TransportTimeoutError (also TimeoutError)
+    │   └── ConnectError                       no connection: the request never left
+    │       └── ConnectTimeoutError (also TransportTimeoutError)
     ├── ResponseDecodeError                    a 2xx body that does not match the spec
     ├── ClientClosedError                      the client was closed
     └── APIStatusError                         the gateway answered with an error status
@@ -41,6 +44,8 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "ConnectError",
+    "ConnectTimeoutError",
     "ForbiddenError",
     "GoSmarterError",
     "InvalidClientError",
@@ -51,6 +56,7 @@ __all__ = [
     "ResponseDecodeError",
     "ServerError",
     "TokenEndpointError",
+    "TokenEndpointUnavailableError",
     "TokenRateLimitedError",
     "TokenResponseError",
     "TransportError",
@@ -154,6 +160,23 @@ class TokenRateLimitedError(AuthenticationError):
         )
 
 
+class TokenEndpointUnavailableError(AuthenticationError):
+    """The token endpoint kept failing (5xx, 408, connection error or timeout).
+
+    Raised after the retry policy gave up; the next `get_token` tries again.
+
+    Args:
+        message: What the last attempt ran into, without URLs' secrets or bodies.
+        attempts: How many requests were sent.
+        status: The HTTP status of the last answer, or None when there was none.
+    """
+
+    def __init__(self, message: str, *, attempts: int, status: int | None) -> None:
+        self.attempts = attempts
+        self.status = status
+        super().__init__(message)
+
+
 class TokenResponseError(AuthenticationError):
     """The token endpoint's answer is not a usable token.
 
@@ -189,6 +212,18 @@ class TransportError(GoSmarterError):
 
 class TransportTimeoutError(TransportError, TimeoutError):
     """The request did not finish within its timeout."""
+
+
+class ConnectError(TransportError):
+    """No connection could be established, so the request provably never left.
+
+    Refused, unreachable, DNS or TLS handshake failures. Unlike other transport
+    errors, retrying one is safe even for a non-idempotent operation.
+    """
+
+
+class ConnectTimeoutError(ConnectError, TransportTimeoutError):
+    """Establishing the connection took longer than the connect timeout."""
 
 
 class ClientClosedError(GoSmarterError):
