@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[2]
 GENERATE = ROOT / "codegen" / "generate.py"
 GENERATED = ROOT / "gosmarter_async" / "_generated"
