@@ -2,8 +2,13 @@
 
 One small object per decision, as tenacity composes them: whether an outcome is
 retryable (the caller's predicate), how long to wait (full-jitter exponential backoff,
-stretched to the server's Retry-After), and when to stop (attempts, or a deadline on
-the injected clock that the next wait would cross).
+stretched to the server's Retry-After), and when to stop (attempts, a server wait
+past the cap, a deadline on the injected clock that the next wait would cross, or an
+empty client-wide retry budget).
+
+Two pieces of state are shared by every call of a client: the `RetryBudget`, which
+stops retry storms when most calls fail, and the `CoolDown`, which pauses new
+requests after a 429 until its Retry-After has passed.
 """
 
 from __future__ import annotations
@@ -16,12 +21,27 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import tenacity as _tenacity
-from attrs import evolve, field, frozen, validators
+from attrs import define, evolve, field, frozen, validators
 
 from ._clock import Clock, SystemClock
+from ._errors import (
+    APIStatusError,
+    ConnectError,
+    RateLimitError,
+    TransportError,
+)
 from ._log import retry_log
 
-__all__ = ["RetryPolicy", "parse_retry_after", "retry_async"]
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "CoolDown",
+    "RetryBudget",
+    "RetryPolicy",
+    "is_retryable",
+    "parse_retry_after",
+    "retry_after_of",
+    "retry_async",
+]
 
 T = TypeVar("T")
 
@@ -108,6 +128,165 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
+    """Whether a failed attempt may be made again.
+
+    An idempotent request is retried after any transport failure and after the
+    transient statuses (408, 429, 500, 502, 503, 504). A non-idempotent one only when
+    the request provably never reached the server (a failed connection) or the
+    server refused it unprocessed with 429 (RFC 6585 §4): a replay after a dropped
+    connection or a 5xx could apply it twice.
+
+    Args:
+        exc: What the attempt raised.
+        idempotent: Whether the operation is safe to repeat.
+
+    Returns:
+        True when another attempt is allowed.
+    """
+    if isinstance(exc, APIStatusError):
+        if exc.status == 429:
+            return True
+        return idempotent and exc.status in RETRYABLE_STATUSES
+    if isinstance(exc, ConnectError):
+        return True
+    if isinstance(exc, TransportError):
+        return idempotent
+    return False
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    """The wait the server asked for, carried by a `RateLimitError`, else None."""
+    if isinstance(exc, RateLimitError):
+        return exc.retry_after
+    # TODO(retry-after-503): a 503 may also carry Retry-After (RFC 9110 §10.2.3);
+    # honouring it needs the header on ServerError, which only RateLimitError has.
+    return None
+
+
+# The AWS SDKs' standard retry quota: 500 units, 5 per retry, 10 per retry after a
+# timeout, and 1 back per success (AWS SDKs and Tools reference, "Retry behavior").
+# About 100 retries in a row drain it; it refills only as calls succeed again.
+DEFAULT_BUDGET_CAPACITY = 500
+DEFAULT_RETRY_COST = 5
+DEFAULT_TIMEOUT_COST = 10
+DEFAULT_SUCCESS_REFUND = 1
+
+
+@define
+class RetryBudget:
+    """A client-wide token bucket that every retry draws from.
+
+    When most calls fail, retries multiply the load on a struggling server; once
+    the bucket is empty, failures surface at once instead of being retried. A retry
+    costs `retry_cost` (`timeout_cost` after a timeout, which ties up a connection
+    longer); a call that succeeds gives back what its last retry cost, or
+    `success_refund` if it needed none. Single-threaded asyncio use needs no lock.
+
+    Args:
+        capacity: The most units the bucket holds; it starts full.
+        retry_cost: Units a retry takes.
+        timeout_cost: Units a retry after a timeout takes.
+        success_refund: Units a success without retries gives back.
+        logger: Where the exhausted/recovered lines go.
+    """
+
+    capacity: int = field(default=DEFAULT_BUDGET_CAPACITY, validator=validators.ge(0))
+    retry_cost: int = field(default=DEFAULT_RETRY_COST, validator=validators.ge(0))
+    timeout_cost: int = field(default=DEFAULT_TIMEOUT_COST, validator=validators.ge(0))
+    success_refund: int = field(
+        default=DEFAULT_SUCCESS_REFUND, validator=validators.ge(0)
+    )
+    logger: logging.Logger = field(default=retry_log, repr=False)
+    _available: int = field(init=False)
+    _exhausted: bool = field(default=False, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._available = self.capacity
+
+    @property
+    def available(self) -> int:
+        """Units left in the bucket."""
+        return self._available
+
+    def cost_of(self, exc: BaseException | None) -> int:
+        """What a retry after `exc` costs."""
+        return self.timeout_cost if isinstance(exc, TimeoutError) else self.retry_cost
+
+    def try_acquire(self, exc: BaseException | None) -> int | None:
+        """Take the cost of one retry after `exc`.
+
+        Args:
+            exc: The failure that would be retried.
+
+        Returns:
+            The units taken, or None when the bucket cannot pay (no retry).
+        """
+        cost = self.cost_of(exc)
+        if cost > self._available:
+            if not self._exhausted:
+                self._exhausted = True
+                self.logger.warning(
+                    "retry budget exhausted (%d of %d left): failures now surface "
+                    "without retry until calls succeed again",
+                    self._available,
+                    self.capacity,
+                )
+            return None
+        self._available -= cost
+        return cost
+
+    def record_success(self, last_cost: int | None) -> None:
+        """Refill after a successful call.
+
+        Args:
+            last_cost: What the call's last retry cost, or None if it made none.
+        """
+        refund = self.success_refund if last_cost is None else last_cost
+        self._available = min(self.capacity, self._available + refund)
+        # Re-arm the warning only once the bucket has clearly recovered, so that a
+        # trickle of successes during an outage does not repeat it on every call.
+        if self._exhausted and self._available * 2 >= self.capacity:
+            self._exhausted = False
+            self.logger.info("retry budget recovered (%d left)", self._available)
+
+
+@define
+class CoolDown:
+    """A client-wide pause after a 429, until its Retry-After has passed.
+
+    Without it, every coroutine of a busy client would keep sending into a server
+    that already said "not now" (RFC 6585 §4). Concurrent 429s extend the pause to
+    the latest deadline they asked for; it never shrinks.
+
+    Args:
+        clock: The clock deadlines are measured on.
+    """
+
+    clock: Clock = field(factory=SystemClock)
+    _until: float = field(default=float("-inf"), init=False)
+
+    def extend(self, seconds: float) -> None:
+        """Pause new requests for `seconds` from now, unless already paused longer."""
+        self._until = max(self._until, self.clock.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        """Seconds left in the pause; 0 when requests may go."""
+        return max(0.0, self._until - self.clock.monotonic())
+
+    async def wait(
+        self, sleep: Callable[[float], Awaitable[None]] | None = None
+    ) -> None:
+        """Return once the pause is over, including extensions made meanwhile.
+
+        Args:
+            sleep: How to wait; the clock's sleep by default.
+        """
+        sleep = sleep or self.clock.sleep
+        while (left := self.remaining()) > 0:
+            await sleep(left)
+
+
 @frozen
 class _Wait:
     policy: RetryPolicy
@@ -122,12 +301,18 @@ class _Wait:
         return wait
 
 
-@frozen
+@define
 class _Stop:
+    """When to stop; the budget is asked last, as asking spends it."""
+
     policy: RetryPolicy
     clock: Clock
     started: float
     retry_after: Callable[[BaseException], float | None]
+    budget: RetryBudget | None
+    logger: logging.Logger
+    describe: str
+    last_cost: int | None = None
 
     def __call__(self, state: _tenacity.RetryCallState) -> bool:
         if state.attempt_number >= self.policy.max_attempts:
@@ -135,9 +320,23 @@ class _Stop:
         exc = state.outcome.exception() if state.outcome else None
         asked = self.retry_after(exc) if exc is not None else None
         if asked is not None and asked > self.policy.max_retry_after:
+            self._give_up("the server asks to wait %.1f s, more than the cap", asked)
             return True
         elapsed = self.clock.monotonic() - self.started
-        return elapsed + state.upcoming_sleep > self.policy.deadline
+        if elapsed + state.upcoming_sleep > self.policy.deadline:
+            self._give_up(
+                "waiting %.1f s would pass the deadline", state.upcoming_sleep
+            )
+            return True
+        if self.budget is not None:
+            cost = self.budget.try_acquire(exc)
+            if cost is None:
+                return True
+            self.last_cost = cost
+        return False
+
+    def _give_up(self, reason: str, seconds: float) -> None:
+        self.logger.info("not retrying %s: " + reason, self.describe, seconds)
 
 
 async def retry_async(
@@ -149,6 +348,9 @@ async def retry_async(
     clock: Clock | None = None,
     describe: str = "call",
     logger: logging.Logger = retry_log,
+    budget: RetryBudget | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    on_retry: Callable[[], None] | None = None,
 ) -> T:
     """Run `fn` under `policy`, re-raising the last exception when it stops.
 
@@ -160,6 +362,9 @@ async def retry_async(
         clock: Time and sleep; the system clock by default.
         describe: What is being retried, for the INFO line per scheduled retry.
         logger: Where the INFO line per scheduled retry goes.
+        budget: The client-wide retry budget each retry draws from, if any.
+        sleep: How to wait between attempts; the clock's sleep by default.
+        on_retry: Called once per scheduled retry (for statistics).
 
     Returns:
         The first successful attempt's result.
@@ -175,13 +380,21 @@ async def retry_async(
             state.attempt_number,
             type(exc).__name__ if exc else "no result",
         )
+        if on_retry is not None:
+            on_retry()
 
+    stop = _Stop(
+        policy, clock, clock.monotonic(), retry_after, budget, logger, describe
+    )
     retrying = _tenacity.AsyncRetrying(
         retry=_tenacity.retry_if_exception(retryable),
         wait=_Wait(policy, retry_after),
-        stop=_Stop(policy, clock, clock.monotonic(), retry_after),
-        sleep=clock.sleep,
+        stop=stop,
+        sleep=sleep or clock.sleep,
         before_sleep=before_sleep,
         reraise=True,
     )
-    return await retrying(fn)
+    result: T = await retrying(fn)
+    if budget is not None:
+        budget.record_success(stop.last_cost)
+    return result
