@@ -1,0 +1,15 @@
+"""Bearer tokens for the GoSmarter API: the provider, the token, and the cache."""
+
+from ._cache import CacheKey, InMemoryTokenCache, TokenCache
+from ._provider import ClientCredentialsTokenProvider, TokenProvider, TokenStats
+from ._token import AccessToken
+
+__all__ = [
+    "AccessToken",
+    "CacheKey",
+    "ClientCredentialsTokenProvider",
+    "InMemoryTokenCache",
+    "TokenCache",
+    "TokenProvider",
+    "TokenStats",
+]
