@@ -112,6 +112,7 @@ async def request_token(
     session: aiohttp.ClientSession | None,
     clock: Clock,
     default_lifetime: float,
+    mask: tuple[str, ...] = (),
 ) -> AccessToken:
     """Send one token request and read its answer.
 
@@ -120,6 +121,7 @@ async def request_token(
         session: A session to use as-is, or None for a short-lived one.
         clock: Where the send time is read, from which expiry is measured.
         default_lifetime: Seconds to assume when the answer gives no expiry.
+        mask: Values besides the secret to hide in body excerpts (tokens held).
 
     Returns:
         The token.
@@ -138,7 +140,7 @@ async def request_token(
         status,
         clock.monotonic() - sent.mono,
     )
-    secrets = (request.client_secret,)
+    secrets = (request.client_secret, *mask)
     if status == 200:
         return parse_token_response(
             body,

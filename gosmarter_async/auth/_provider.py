@@ -15,7 +15,6 @@ from attrs import define, field, frozen, validators
 from .._clock import Clock, SystemClock
 from .._config import check_url
 from .._errors import (
-    AuthenticationError,
     ClientClosedError,
     ConfigurationError,
     GoSmarterError,
@@ -414,16 +413,19 @@ class ClientCredentialsTokenProvider:
 
     async def _refresh(self, *, background: bool) -> AccessToken:
         sent_before = self._counters.token_requests
+        held = await self.cache.get(self.cache_key)
+        # A server echoing our request back must not put the held token in an error.
+        mask = (held.value,) if held is not None else ()
         try:
             token = await retry_async(
-                self._attempt,
+                functools.partial(self._attempt, mask),
                 policy=self.retry,
                 retryable=lambda exc: isinstance(exc, TransientTokenFailure),
                 clock=self.clock,
                 describe="token request",
                 logger=auth_log,
             )
-            token = await self._keep_origin(token)
+            token = token if held is None else token.reissue_of(held)
             self._check_fresh(token)
         except RateLimited as exc:
             self._counters.failures += 1
@@ -436,7 +438,7 @@ class ClientCredentialsTokenProvider:
                 attempts=attempts,
                 status=exc.status,
             ) from None
-        except AuthenticationError:
+        except Exception:
             self._counters.failures += 1
             raise
         await self.cache.set(self.cache_key, token)
@@ -449,7 +451,7 @@ class ClientCredentialsTokenProvider:
         )
         return token
 
-    async def _attempt(self) -> AccessToken:
+    async def _attempt(self, mask: tuple[str, ...]) -> AccessToken:
         self._counters.token_requests += 1
         request = TokenRequest(
             self.token_url,
@@ -463,11 +465,8 @@ class ClientCredentialsTokenProvider:
             session=self.session,
             clock=self.clock,
             default_lifetime=self.default_lifetime,
+            mask=mask,
         )
-
-    async def _keep_origin(self, token: AccessToken) -> AccessToken:
-        current = await self.cache.get(self.cache_key)
-        return token if current is None else token.reissue_of(current)
 
     def _check_fresh(self, token: AccessToken) -> None:
         # Only a slow answer about a short-lived token gets here; serving it would

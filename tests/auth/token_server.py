@@ -33,6 +33,7 @@ class TokenEndpoint:
     """The endpoint's script and what it saw."""
 
     script: list[Answer] = field(factory=list)
+    prefix: str = "tok"
     hold: asyncio.Event | None = None
     forms: list[dict[str, str]] = field(factory=list)
     headers: list[dict[str, str]] = field(factory=list)
@@ -67,7 +68,11 @@ class TokenEndpoint:
 
     def _default(self) -> Answer:
         n = next(self._serial)
-        body = {"access_token": f"tok-{n}", "token_type": "Bearer", "expires_in": 3600}
+        body = {
+            "access_token": f"{self.prefix}-{n}",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+        }
         return Answer(200, body)
 
 
