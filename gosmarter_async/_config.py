@@ -180,9 +180,11 @@ class _Unchecked:
 
 
 def _is_missing(problem: str, already: list[str]) -> bool:
-    # A value reported as "not set" is not reported again as "empty".
+    # A value reported as "not set" is not reported again as "empty"; nor is a
+    # TOKEN_URL that could not be derived from a malformed TENANT_ID.
     key = problem.split(" ", 1)[0]
-    return any(p.startswith(key) for p in already)
+    keys = (key, "TENANT_ID") if key == "TOKEN_URL" else (key,)
+    return any(p.startswith(keys) for p in already)
 
 
 def _problems(s: Settings | _Unchecked) -> list[str]:
