@@ -40,7 +40,7 @@ from ._layout import (
 from ._manifest import Totals, check_record, write_outputs
 
 if TYPE_CHECKING:
-    from .._client import GoSmarterClient
+    from .._client import ClientStats, GoSmarterClient
 
 __all__ = ["ExportProgress", "ExportResult", "export_certificates"]
 
@@ -88,9 +88,11 @@ class ExportResult:
         bytes: Bytes of those files.
         fetched_bytes: Bytes downloaded by this run.
         duration: Seconds the run took.
-        requests: HTTP requests the client sent, when it counts them.
-        retries: Retries among those, when the client counts them.
-        token_requests: Token requests, when the client counts them.
+        requests: The client's count of gateway requests at the end (with any
+            calls made on the same client before the export).
+        retries: The client's count of retries, likewise.
+        token_requests: The client's count of token requests, when its provider
+            counts them.
     """
 
     out_dir: Path
@@ -101,9 +103,9 @@ class ExportResult:
     bytes: int
     fetched_bytes: int
     duration: float
-    requests: int | None = None
-    retries: int | None = None
-    token_requests: int | None = None
+    requests: int
+    retries: int
+    token_requests: int | None
 
     @property
     def throughput(self) -> float:
@@ -289,7 +291,7 @@ async def export_certificates(
         totals = await asyncio.to_thread(
             write_outputs, root, journal, run.companies, details="details" in kinds
         )
-    return _result(client, run, totals, time.monotonic() - started)
+    return _result(run, totals, time.monotonic() - started, client.stats)
 
 
 def _open_journal(root: Path) -> Journal:
@@ -329,9 +331,8 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
 
 def _result(
-    client: GoSmarterClient, run: _Run, totals: Totals, duration: float
+    run: _Run, totals: Totals, duration: float, stats: ClientStats
 ) -> ExportResult:
-    stats = getattr(client, "stats", None)
     return ExportResult(
         out_dir=run.out_dir,
         certificates=totals.certificates,
@@ -341,7 +342,7 @@ def _result(
         bytes=totals.bytes,
         fetched_bytes=run.fetched_bytes,
         duration=duration,
-        requests=getattr(stats, "requests", None),
-        retries=getattr(stats, "retries", None),
-        token_requests=getattr(stats, "token_requests", None),
+        requests=stats.requests,
+        retries=stats.retries,
+        token_requests=stats.token_requests,
     )

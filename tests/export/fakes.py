@@ -106,6 +106,20 @@ class FakeMillCertifications:
         return FakeStream(self, "mtc", cert_id, f"%PDF {cert_id}".encode())
 
 
+class FakeStats:
+    def __init__(self, requests: int, retries: int, token_requests: int | None) -> None:
+        self.requests = requests
+        self.retries = retries
+        self.token_requests = token_requests
+
+
 class FakeClient:
+    """Counts a "request" per call and a retry per ten calls, to test the deltas."""
+
     def __init__(self, companies: dict[str, list[str]]) -> None:
         self.mill_certifications = FakeMillCertifications(companies)
+
+    @property
+    def stats(self) -> FakeStats:
+        calls = sum(self.mill_certifications.calls.values())
+        return FakeStats(calls + 100, calls // 10 + 7, None)

@@ -89,6 +89,11 @@ async def test_export_certificates_writes_layout_manifest_and_details(
         json.loads(d)["millCertificationId"] for d in details
     ]
     assert (5, 0) == (result.certificates, result.skipped)
+    assert (100 + 2 + 5 * 4, 9, None) == (
+        result.requests,
+        result.retries,
+        result.token_requests,
+    )
     assert result.bytes == result.fetched_bytes == manifest["totals"]["bytes"]
     assert verify(tmp_path).ok
 
