@@ -285,9 +285,12 @@ class ClientCredentialsTokenProvider:
         task = state.refresh if state is not None else None
         if state is None or task is None or task.done():
             return
+        if state.loop is not asyncio.get_running_loop():
+            # A task of another loop cannot be cancelled from here (nor awaited);
+            # asyncio.run() cancelled it when that loop ended.
+            return
         task.cancel()
-        if state.loop is asyncio.get_running_loop():
-            await asyncio.wait({task})
+        await asyncio.wait({task})
 
     async def __aenter__(self) -> Self:
         return self
@@ -447,7 +450,7 @@ class ClientCredentialsTokenProvider:
             "token refreshed (%s): %s, expires in %.0f s",
             "ahead of expiry" if background else "on demand",
             token.fingerprint,
-            token.lifetime,
+            token.expires_in(self.clock),
         )
         return token
 
@@ -469,8 +472,12 @@ class ClientCredentialsTokenProvider:
         )
 
     def _check_fresh(self, token: AccessToken) -> None:
-        # Only a slow answer about a short-lived token gets here; serving it would
-        # break the hard-margin promise, and refreshing again would not help.
+        # A slow answer about a short-lived token, or an issuer handing back the
+        # token it gave before, can land inside the hard margin: serving it would
+        # break the hard-margin promise.
+        # TODO(same-token-hard-margin): such an issuer then gets one request per
+        # caller wave until the token expires; a throttle like the soft window's
+        # would spare it, at the price of failing callers for its duration.
         left = token.expires_in(self.clock)
         hard, _ = self._margins(token)
         if left <= hard:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from gosmarter_async import Settings
+from gosmarter_async import Settings, auth
 from gosmarter_async._errors import (
     AuthenticationError,
     ClientClosedError,
@@ -21,7 +21,12 @@ from gosmarter_async._errors import (
     UnauthorizedClientError,
 )
 from gosmarter_async._retry import RetryPolicy
-from gosmarter_async.auth import ClientCredentialsTokenProvider, TokenStats
+from gosmarter_async.auth import (
+    AccessToken,
+    CacheKey,
+    ClientCredentialsTokenProvider,
+    TokenStats,
+)
 from tests.auth.conftest import (
     CLIENT_ID,
     SCOPE,
@@ -738,3 +743,89 @@ def test_provider_from_settings_takes_url_client_and_scope() -> None:
         provider.scope,
         provider.hard_margin,
     )
+
+
+async def test_provider_short_lived_token_scales_the_margins_to_its_lifetime(
+    endpoint: ScriptedEndpoint, make_provider: ProviderFactory, clock: FakeClock
+) -> None:
+    # 120 s lifetime: hard margin 30 s (a quarter), soft window 60 s (a half).
+    endpoint.ok("tok-A", expires_in=120)
+    endpoint.ok("tok-B", expires_in=120)
+    endpoint.ok("tok-C", expires_in=120)
+    provider = make_provider()
+    await provider.get_token()
+    endpoint.hold = asyncio.Event()
+
+    clock.advance(85)  # 35 s left: served, refreshed in the background
+    served = await provider.get_token()
+    endpoint.hold.set()
+    await settle(lambda: provider.stats.refreshes == 2)
+
+    assert "tok-A" == served.value
+    assert "tok-B" == (await provider.get_token()).value
+
+
+async def test_provider_same_token_handed_back_inside_the_hard_margin_is_refused(
+    endpoint: ScriptedEndpoint, make_provider: ProviderFactory, clock: FakeClock
+) -> None:
+    endpoint.ok("tok-A")
+    endpoint.ok("tok-A", expires_in=59)
+    endpoint.ok("tok-B")
+    provider = make_provider()
+    await provider.get_token()
+    clock.advance(3600 - 59)
+
+    with pytest.raises(TokenResponseError, match="expires in 59 s"):
+        await provider.get_token()
+    token = await provider.get_token()
+
+    assert "tok-B" == token.value
+
+
+async def test_provider_uses_a_pluggable_cache_by_key(
+    endpoint: ScriptedEndpoint, make_provider: ProviderFactory
+) -> None:
+    calls: list[tuple[str, CacheKey, str | None]] = []
+
+    class RecordingCache:
+        def __init__(self) -> None:
+            self.token: AccessToken | None = None
+
+        async def get(self, key: CacheKey) -> AccessToken | None:
+            calls.append(("get", key, None))
+            return self.token
+
+        async def set(self, key: CacheKey, token: AccessToken) -> None:
+            calls.append(("set", key, token.value))
+            self.token = token
+
+        async def delete(self, key: CacheKey, token: AccessToken) -> None:
+            calls.append(("delete", key, token.value))
+            self.token = None
+
+    endpoint.ok("tok-A")
+    cache = RecordingCache()
+    provider = make_provider(cache=cache)
+
+    token = await provider.get_token()
+    await provider.invalidate(token)
+
+    key = CacheKey(TOKEN_URL, CLIENT_ID, SCOPE)
+    assert [
+        ("get", key, None),
+        ("get", key, None),
+        ("set", key, "tok-A"),
+        ("delete", key, "tok-A"),
+    ] == calls
+
+
+def test_auth_package_exports_its_public_names() -> None:
+    assert [
+        "AccessToken",
+        "CacheKey",
+        "ClientCredentialsTokenProvider",
+        "InMemoryTokenCache",
+        "TokenCache",
+        "TokenProvider",
+        "TokenStats",
+    ] == auth.__all__

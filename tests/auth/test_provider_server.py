@@ -139,3 +139,31 @@ def test_provider_reused_across_two_asyncio_runs_under_contention() -> None:
     assert {"first-1"} == first_values
     assert {"second-1"} == second_values
     assert 2 == provider_holder[0].stats.refreshes
+
+
+def test_provider_refresh_left_in_flight_by_an_ended_loop_does_not_block_the_next() -> (
+    None
+):
+    clock = FakeClock()
+    holder: list[ClientCredentialsTokenProvider] = []
+
+    async def abandon() -> int:
+        endpoint = TokenEndpoint(hold=asyncio.Event(), prefix="lost")
+        async with asyncio.timeout(BOUND), serve(endpoint) as (server, url):
+            holder.append(_provider(url, clock, retry=RetryPolicy.disabled()))
+            asyncio.get_running_loop().create_task(holder[0].get_token())
+            await endpoint.arrived.wait()
+            endpoint.script.append(Answer(503, "going away"))
+            return server.port or 0
+
+    async def next_run(port: int) -> str:
+        endpoint = TokenEndpoint(prefix="next")
+        async with asyncio.timeout(BOUND), serve(endpoint, port):
+            token = await holder[0].get_token()
+            await holder[0].aclose()
+            return token.value
+
+    port = asyncio.run(abandon())
+    value = asyncio.run(next_run(port))
+
+    assert "next-1" == value
