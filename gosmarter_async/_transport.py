@@ -33,6 +33,7 @@ from importlib import metadata
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import aiohttp
+import attrs
 from attrs import Factory, define, field, frozen, validators
 from yarl import URL
 
@@ -290,13 +291,13 @@ class AiohttpTransport:
         kw_only=True,
         repr=False,
     )
-    _session: aiohttp.ClientSession | None = field(init=False, default=None)
-    _opened: bool = field(init=False, default=False)
+    _session: aiohttp.ClientSession | None = field(init=False, default=None, repr=False)
+    _opened: bool = field(init=False, default=False, repr=False)
     _closed: bool = field(init=False, default=False)
-    _closed_event: asyncio.Event = field(init=False, factory=asyncio.Event)
-    _slots: asyncio.Semaphore = field(init=False)
-    _limiter: RateLimiter | None = field(init=False, default=None)
-    _counts: dict[str, int] = field(init=False, factory=dict)
+    _closed_event: asyncio.Event = field(init=False, factory=asyncio.Event, repr=False)
+    _slots: asyncio.Semaphore = field(init=False, repr=False)
+    _limiter: RateLimiter | None = field(init=False, default=None, repr=False)
+    _counts: dict[str, int] = field(init=False, factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # Semaphores and events bind to a loop on first use (Python >= 3.10), so
@@ -499,7 +500,7 @@ class AiohttpTransport:
             self._count("auth_replays")
             response = await self._send_once(call, token, number, files)
         if not 200 <= response.status < 300:
-            raise await self._error_from(call.spec, response)
+            raise await self._error_from(call.spec, response, token.value)
         return response
 
     async def _send_once(
@@ -596,7 +597,7 @@ class AiohttpTransport:
     # -- reading an answer --------------------------------------------------------
 
     async def _error_from(
-        self, spec: RequestSpec[Any], response: ClientResponse
+        self, spec: RequestSpec[Any], response: ClientResponse, token: str
     ) -> APIStatusError:
         body, cut = await _read_bounded(response, MAX_ERROR_BODY)
         if cut:
@@ -604,7 +605,8 @@ class AiohttpTransport:
             response.close()
         else:
             response.release()
-        problem = self._problem(body)
+        # A server may echo the request's token back; mask it wherever it shows.
+        problem = _redacted(self._problem(body), token)
         request_id = problem.request_id if problem is not None else None
         fields: dict[str, Any] = {
             "method": spec.method,
@@ -612,7 +614,7 @@ class AiohttpTransport:
             "status": response.status,
             "request_id": request_id or _request_id_from_headers(response.headers),
             "problem": problem,
-            "body_excerpt": excerpt(body),
+            "body_excerpt": excerpt(body, secrets=(token,)),
         }
         if response.status == 429:
             retry_after = parse_retry_after(response.headers, self.clock.now())
@@ -817,6 +819,22 @@ def _classify(exc: BaseException) -> tuple[type[TransportError], str]:
     if isinstance(exc, OSError) and exc.strerror:
         return TransportError, f"connection failed ({exc.strerror})"
     return TransportError, f"request failed ({type(exc).__name__})"
+
+
+def _redacted(problem: ProblemDetails | None, token: str) -> ProblemDetails | None:
+    if problem is None:
+        return None
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else redact_text(text, (token,))
+
+    return attrs.evolve(
+        problem,
+        type=clean(problem.type),
+        title=clean(problem.title),
+        detail=clean(problem.detail),
+        instance=clean(problem.instance),
+    )
 
 
 def _what_failed(exc: BaseException) -> str:
