@@ -244,8 +244,10 @@ class Store:
             upload=scan,
             ready_at=now_mono + self.upload_delay,
         )
-        self._by_id(company_id)[record.cert_id] = record
+        # The ordered view first: built lazily from the ids, it must not see the
+        # new record before the append below.
         ordered = self._ordered_for(company_id)
+        self._by_id(company_id)[record.cert_id] = record
         ordered.append(record)
         ordered.sort(key=CertRecord.sort_key, reverse=True)
         self._pending.append(record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +41,13 @@ class Api:
 
     async def call(
         self, method: str, path: str, **kwargs: Any
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, Mapping[str, str], bytes]:
         headers = {**self.headers, **kwargs.pop("headers", {})}
         url = self.sandbox.url + path
         async with self.session.request(
             method, url, headers=headers, **kwargs
         ) as response:
-            return response.status, dict(response.headers), await response.read()
+            return response.status, response.headers.copy(), await response.read()
 
     def certs(self, company_id: str) -> str:
         return f"/api/company/{company_id}/mill-certifications"

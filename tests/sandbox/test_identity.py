@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -31,11 +32,11 @@ async def _post(
     sandbox: Sandbox,
     form: dict[str, str],
     headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], dict[str, Any]]:
+) -> tuple[int, Mapping[str, str], dict[str, Any]]:
     async with session.post(
         sandbox.settings.token_url, data=form, headers=headers
     ) as response:
-        return response.status, dict(response.headers), await response.json()
+        return response.status, response.headers.copy(), await response.json()
 
 
 def _assert_entra_error(body: dict[str, Any], error: str, code: int) -> None:
