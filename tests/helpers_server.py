@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from gosmarter_async._request import RequestSpec
-from gosmarter_async._transport import AiohttpTransport
 from tests.clock import FakeClock
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -259,32 +257,6 @@ class ManualClock(FakeClock):
             while self.sleeping < count:
                 self._fell_asleep.clear()
                 await self._fell_asleep.wait()
-
-
-# -- fixtures, imported by the test modules that use them ------------------------
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[ScriptedServer]:
-    """A scripted server on 127.0.0.1, stopped after the test."""
-    async with ScriptedServer() as running:
-        yield running
-
-
-@pytest.fixture
-def tokens() -> FakeTokenProvider:
-    """A fake token provider."""
-    return FakeTokenProvider()
-
-
-@pytest.fixture
-async def transport(
-    server: ScriptedServer, tokens: FakeTokenProvider, clock: FakeClock
-) -> AsyncIterator[AiohttpTransport]:
-    """A transport to `server` on the fake clock, closed after the test."""
-    sending = AiohttpTransport(server.url, tokens, clock=clock)
-    yield sending
-    await sending.aclose()
 
 
 def spec(

@@ -22,24 +22,23 @@ from gosmarter_async._errors import (
 from gosmarter_async._generated.api.entitlements.list_company_entitlements import (
     build_list_company_entitlements,
 )
-from gosmarter_async._generated.api.mill_certifications.upload_mill_certification import (
-    build_upload_mill_certification,
+from gosmarter_async._generated.api.mill_certifications import (
+    upload_mill_certification as upload_op,
 )
 from gosmarter_async._generated.models import Entitlement
 from gosmarter_async._request import CallOptions, FilePart, Multipart
 from gosmarter_async._retry import RetryPolicy
 from gosmarter_async._transport import AiohttpTransport
-from tests.clock import FakeClock
-from tests.helpers_server import (  # noqa: F401 (pytest fixtures)
+from tests.helpers_server import (
     BigBody,
     FakeTokenProvider,
     ScriptedServer,
     answer,
-    server,
     spec,
-    tokens,
-    transport,
 )
+
+# The fixtures server, tokens and transport.
+pytest_plugins = ["tests.helpers_fixtures"]
 
 COMPANY = UUID("7d1f0b5e-8a4e-4a57-9d0c-3f1f6b7e2a10")
 NO_RETRY = CallOptions(retry=RetryPolicy.disabled())
@@ -145,7 +144,7 @@ async def test_send_multipart_upload_from_bytes(
     server.script("POST", path, answer(202, json_body=accepted))
 
     result = await transport.send(
-        build_upload_mill_certification(
+        upload_op.build_upload_mill_certification(
             COMPANY, file=b"%PDF-1.7 scan", file_name="c.pdf"
         )
     )
