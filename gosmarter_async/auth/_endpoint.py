@@ -166,6 +166,8 @@ async def _post(
     # would stay bound to the event loop that opened it: a provider reused by a
     # second asyncio.run() would hold a dead session. One short-lived session per
     # request costs a connection setup per hour, and works on any loop.
+    # TODO(proxy): HTTPS_PROXY is not honoured here (trust_env would also read
+    # ~/.netrc credentials into the request); behind a proxy, inject a session.
     async with aiohttp.ClientSession() as own:
         return await _send(own, request)
 
