@@ -63,12 +63,16 @@ class ScriptedServer:
                 self.arrived.clear()
                 await self.arrived.wait()
 
+    @property
+    def started(self) -> bool:
+        return self._runner is not None
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, shutdown_timeout=0.2, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
