@@ -77,6 +77,8 @@ def _bar(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        # Redrawing a bar only makes sense on a terminal, not in a log or a pipe.
+        disable=not console.is_terminal,
     )
 
 
