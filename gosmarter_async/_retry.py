@@ -394,7 +394,13 @@ async def retry_async(
         before_sleep=before_sleep,
         reraise=True,
     )
-    result: T = await retrying(fn)
+
+    async def attempt() -> T:
+        # tenacity runs a plain callable synchronously; awaiting here lets `fn`
+        # be any callable that returns an awaitable (a lambda, a partial).
+        return await fn()
+
+    result: T = await retrying(attempt)
     if budget is not None:
         budget.record_success(stop.last_cost)
     return result
