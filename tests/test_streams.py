@@ -8,6 +8,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from aiohttp import web
 
 from gosmarter_async._errors import NotFoundError, TransportError
 from gosmarter_async._generated.api.mill_certifications import (
@@ -24,6 +25,7 @@ from gosmarter_async._transport import AiohttpTransport
 from tests.clock import FakeClock
 from tests.helpers_server import (
     FakeTokenProvider,
+    Handler,
     ScriptedServer,
     answer,
     cut_body,
@@ -41,7 +43,7 @@ MTC = f"/api/company/{COMPANY}/mill-certifications/{CERT}/mtc"
 ZIP = b"PK\x03\x04" + bytes(range(256)) * 1200  # about 300 KiB
 
 
-def zip_answer() -> object:
+def zip_answer() -> Handler:
     return answer(body=ZIP, content_type="application/zip")
 
 
@@ -172,11 +174,8 @@ async def test_save_cancelled_mid_body_removes_the_temporary_file(
     assert [] == leftovers(tmp_path)
 
 
-def slow_body(release: asyncio.Event) -> object:
-    async def handler(request: object) -> object:
-        from aiohttp import web  # noqa: PLC0415
-
-        assert isinstance(request, web.Request)
+def slow_body(release: asyncio.Event) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
         response.content_length = 2 * 65536
         await response.prepare(request)
