@@ -76,17 +76,16 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
     state = request.app[STATE]
     request_id = str(uuid.uuid4())
     request[REQUEST_ID] = request_id
+    gateway = request.path.startswith("/api/")
+    if gateway:
+        operation = OPERATIONS.get(request.match_info.handler, "unknown")
+        state.stats.requests[operation] += 1
     delay = state.injector.latency()
     if delay > 0:
         state.stats.faults["latency"] += 1
         await state.clock.sleep(delay)
 
-    gateway = request.path.startswith("/api/")
-    fault = None
-    if gateway:
-        operation = OPERATIONS.get(request.match_info.handler, "unknown")
-        state.stats.requests[operation] += 1
-        fault = state.injector.gateway_fault()
+    fault = state.injector.gateway_fault() if gateway else None
     if fault == "drop_before" and request.transport is not None:
         state.stats.faults[fault] += 1
         request.transport.close()

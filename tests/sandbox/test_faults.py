@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -229,3 +230,35 @@ async def test_rate_limit_per_client_answers_429_then_refills(
     assert "1" == headers["Retry-After"]
     assert 200 == refilled
     assert 1 == sandbox.stats.faults["rate_limited"]
+
+
+class _StuckClock(FakeClock):
+    """A clock whose sleep never ends: a request held in injected latency."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sleeping = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeping.set()
+        await asyncio.Event().wait()
+
+
+async def test_sandbox_stops_promptly_with_a_request_in_flight(
+    session: aiohttp.ClientSession,
+) -> None:
+    clock = _StuckClock()
+    sandbox = Sandbox(companies=1, certificates_per_company=1, clock=clock)
+    loop = asyncio.get_running_loop()
+    async with sandbox:
+        api = Api(session, sandbox, await get_token(session, sandbox))
+        sandbox.faults = Faults(latency=30)
+        pending = asyncio.ensure_future(_list(api))
+        await asyncio.wait_for(clock.sleeping.wait(), timeout=5)
+        started = loop.time()
+
+    stopped_after = loop.time() - started
+    with pytest.raises(aiohttp.ClientError):
+        await pending
+    # The runner's shutdown timeout is 1 s; the held request is cancelled then.
+    assert stopped_after < 3
