@@ -198,7 +198,7 @@ async def test_client_stats_count_requests_and_retries(
 
 
 async def test_client_from_settings_gets_replays_and_closes_its_provider(
-    server: ScriptedServer, clock: FakeClock
+    server: ScriptedServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.script("POST", "/token", token_answer("tok-A"), token_answer("tok-B"))
     server.script("GET", "/api/x", answer(401, body=b""), answer(json_body=[]))
@@ -212,6 +212,8 @@ async def test_client_from_settings_gets_replays_and_closes_its_provider(
     assert ["Bearer tok-A", "Bearer tok-B"] == sent
     assert (2, 1) == (stats.token_requests, stats.auth_replays)
     assert isinstance(provider, ClientCredentialsTokenProvider)
+    assert "very-secret-value" not in caplog.text
+    assert "tok-A" not in caplog.text
     with pytest.raises(ClientClosedError):
         await provider.get_token()
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 from aiohttp import web
 
-from gosmarter_async._errors import NotFoundError, TransportError
+from gosmarter_async._errors import NotFoundError, TransportError, TransportTimeoutError
 from gosmarter_async._generated.api.mill_certifications import (
     download_mill_certification as download_op,
 )
@@ -253,3 +253,23 @@ def test_streaming_response_repr_names_the_operation(
         "<StreamingResponse GET /api/company/{companyId}/mill-certifications/"
         "{millCertificationId}/download not open>"
     ) == repr(stream)
+
+
+async def test_stalled_download_times_out_between_reads(
+    server: ScriptedServer, tokens: FakeTokenProvider, clock: FakeClock, tmp_path: Path
+) -> None:
+    release = asyncio.Event()
+    server.script("GET", DOWNLOAD, slow_body(release))
+    sending = AiohttpTransport(
+        server.url, tokens, timeout=0.2, retry=RetryPolicy.disabled(), clock=clock
+    )
+    target = tmp_path / "cert.zip"
+    try:
+        with pytest.raises(TransportTimeoutError):
+            await sending.stream(download()).save(target)
+    finally:
+        release.set()
+        await sending.aclose()
+
+    assert not target.exists()
+    assert [] == leftovers(tmp_path)
