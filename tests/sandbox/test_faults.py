@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 import pytest
@@ -22,7 +22,7 @@ async def chaos(session: aiohttp.ClientSession, clock: FakeClock) -> AsyncIterat
         yield Api(session, sb, await get_token(session, sb))
 
 
-async def _list(api: Api) -> tuple[int, object, bytes]:
+async def _list(api: Api) -> tuple[int, Mapping[str, str], bytes]:
     return await api.call("GET", api.certs(api.sandbox.company_ids[0]))
 
 

@@ -341,6 +341,7 @@ async def test_upload_is_processing_then_extracted_after_delay(
     validate(accepted, schema_ref("MillCertificationUploadAccepted"))
     assert "processing" == accepted["status"]
     assert headers["Location"] == url
+    validate(_json(before), schema_ref("MillCertification"))
     assert "processing" == _json(before)["status"]
     assert [] == _json(before)["heats"]
     extracted = _json(after)
