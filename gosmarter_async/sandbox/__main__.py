@@ -17,10 +17,16 @@ from ._server import Sandbox, serve
 __all__ = ["build_parser", "main", "sandbox_from_args"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line: where to listen, the seed data, and the faults."""
+def build_parser(
+    prog: str = "python -m gosmarter_async.sandbox",
+) -> argparse.ArgumentParser:
+    """The command line: where to listen, the seed data, and the faults.
+
+    Args:
+        prog: The program name shown in usage and help (the CLI passes its own).
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m gosmarter_async.sandbox",
+        prog=prog,
         description="Run the GoSmarter sandbox (token endpoint + gateway).",
     )
     add = parser.add_argument
@@ -80,9 +86,17 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse `argv`, run the sandbox until a signal, and return the exit code."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Parse `argv`, run the sandbox until a signal, and return the exit code.
+
+    Args:
+        argv: The arguments, without the program name; None for `sys.argv`.
+        prog: The program name for usage and errors, e.g. "gosmarter sandbox".
+
+    Returns:
+        0 after a clean stop (a usage error exits with 2 through argparse).
+    """
+    parser = build_parser(prog) if prog else build_parser()
     args = parser.parse_args(argv)
     try:
         sandbox = sandbox_from_args(args)

@@ -103,3 +103,10 @@ async def test_process_prints_exports_serves_and_stops_on_signal(
     assert 404 == status
     assert 0 == process.returncode
     assert b"Traceback" not in stderr
+
+
+def test_main_usage_names_the_given_program(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"], prog="gosmarter sandbox")
+
+    assert capsys.readouterr().out.startswith("usage: gosmarter sandbox")
