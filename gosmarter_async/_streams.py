@@ -232,6 +232,9 @@ class StreamingResponse:
 
 def _temporary_beside(target: str) -> tuple[str, int, str]:
     # In the target's directory, so that the final rename never crosses devices.
+    # TODO(stream-temporaries): a hard kill (SIGKILL, power loss) skips the cleanup
+    # and leaves ".<name>.*.part" behind; sweeping stale ones on the next save of
+    # the same name would tidy up.
     directory = os.path.dirname(os.path.abspath(target))
     prefix = f".{os.path.basename(target)}."
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".part")
