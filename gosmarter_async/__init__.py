@@ -1,5 +1,6 @@
 """gosmarter-async: the asyncio Python SDK for the GoSmarter API."""
 
+from ._client import ClientStats, GoSmarterClient
 from ._clock import Clock, SystemClock
 from ._config import Settings
 from ._errors import (
@@ -9,6 +10,8 @@ from ._errors import (
     ClientClosedError,
     ConfigurationError,
     ConflictError,
+    ConnectError,
+    ConnectTimeoutError,
     ForbiddenError,
     GoSmarterError,
     InvalidClientError,
@@ -19,6 +22,7 @@ from ._errors import (
     ResponseDecodeError,
     ServerError,
     TokenEndpointError,
+    TokenEndpointUnavailableError,
     TokenRateLimitedError,
     TokenResponseError,
     TransportError,
@@ -26,24 +30,42 @@ from ._errors import (
     UnauthorizedClientError,
     UnauthorizedError,
 )
+from ._generated.models import DownloadExport, DownloadGroupBy, MillCertificationStatus
 from ._request import BinaryStream, SavedFile
 from ._retry import RetryPolicy
+from .auth import (
+    AccessToken,
+    ClientCredentialsTokenProvider,
+    InMemoryTokenCache,
+    TokenCache,
+    TokenProvider,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "APIStatusError",
+    "AccessToken",
     "AuthenticationError",
     "BadRequestError",
     "BinaryStream",
     "ClientClosedError",
+    "ClientCredentialsTokenProvider",
+    "ClientStats",
     "Clock",
     "ConfigurationError",
     "ConflictError",
+    "ConnectError",
+    "ConnectTimeoutError",
+    "DownloadExport",
+    "DownloadGroupBy",
     "ForbiddenError",
+    "GoSmarterClient",
     "GoSmarterError",
+    "InMemoryTokenCache",
     "InvalidClientError",
     "InvalidScopeError",
+    "MillCertificationStatus",
     "NotFoundError",
     "ProblemDetails",
     "RateLimitError",
@@ -53,7 +75,10 @@ __all__ = [
     "ServerError",
     "Settings",
     "SystemClock",
+    "TokenCache",
     "TokenEndpointError",
+    "TokenEndpointUnavailableError",
+    "TokenProvider",
     "TokenRateLimitedError",
     "TokenResponseError",
     "TransportError",
