@@ -177,6 +177,11 @@ class GoSmarterClient:
         return self._closed
 
     @property
+    def retry_policy(self) -> RetryPolicy:
+        """The default retry policy of every call (derive per-call variants from it)."""
+        return self._transport.retry
+
+    @property
     def transport(self) -> AiohttpTransport:
         """The transport every call goes through."""
         return self._transport

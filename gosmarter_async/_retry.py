@@ -64,6 +64,9 @@ class RetryPolicy:
             Retry-After fails the call at once instead of hanging.
         jitter: Full jitter (a uniform wait between 0 and the cap), which spreads
             retries of many clients apart; off only for predictable tests.
+        assume_idempotent: Retry as if the operation were idempotent, for a caller
+            who knows that repeating this call has no side effect although the spec
+            does not promise it (e.g. rendering a PDF of stored data).
     """
 
     max_attempts: int = field(default=4, validator=validators.ge(1))
@@ -72,6 +75,7 @@ class RetryPolicy:
     deadline: float = field(default=60.0, validator=validators.gt(0))
     max_retry_after: float = field(default=60.0, validator=validators.ge(0))
     jitter: bool = True
+    assume_idempotent: bool = False
 
     @classmethod
     def disabled(cls) -> RetryPolicy:

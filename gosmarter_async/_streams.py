@@ -168,7 +168,8 @@ class StreamingResponse:
         policy = self._transport.policy_for(self._options)
 
         def retryable(exc: BaseException) -> bool:
-            return isinstance(exc, _BodyCut) and self._spec.idempotent
+            safe = self._spec.idempotent or policy.assume_idempotent
+            return isinstance(exc, _BodyCut) and safe
 
         try:
             result: R = await self._transport.retrying(

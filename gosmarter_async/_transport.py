@@ -394,12 +394,18 @@ class AiohttpTransport:
             return await self._attempt(call, next(numbers), consume)
 
         return await self.retrying(
-            attempt, spec, call.policy, retryable=self.retryable_for(spec)
+            attempt,
+            spec,
+            call.policy,
+            retryable=self.retryable_for(spec, call.policy),
         )
 
-    def retryable_for(self, spec: RequestSpec[Any]) -> Callable[[BaseException], bool]:
-        """The retry predicate for `spec`: by its idempotency."""
-        return functools.partial(is_retryable, idempotent=spec.idempotent)
+    def retryable_for(
+        self, spec: RequestSpec[Any], policy: RetryPolicy
+    ) -> Callable[[BaseException], bool]:
+        """The retry predicate for `spec`: by its idempotency, or the caller's word."""
+        idempotent = spec.idempotent or policy.assume_idempotent
+        return functools.partial(is_retryable, idempotent=idempotent)
 
     async def retrying(
         self,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.utils import format_datetime
 
 import pytest
+from attrs import evolve
 
 from gosmarter_async._errors import (
     ConnectError,
@@ -86,6 +87,17 @@ async def test_idempotent_post_is_retried_on_503(
     server.script("POST", "/things", EMPTY_503, OK)
 
     await transport.send(spec("POST", idempotent=True))
+
+    assert 2 == len(server.seen)
+
+
+async def test_post_is_retried_on_503_when_the_caller_assumes_idempotence(
+    server: ScriptedServer, transport: AiohttpTransport
+) -> None:
+    server.script("POST", "/things", EMPTY_503, OK)
+    policy = evolve(transport.retry, assume_idempotent=True)
+
+    await transport.send(spec("POST"), CallOptions(retry=policy))
 
     assert 2 == len(server.seen)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
 from .._errors import (
     RateLimitError,
@@ -215,8 +215,12 @@ class _Run:
             data = canonical_json(model.to_dict())
             return await asyncio.to_thread(write_atomic, path, data)
         if kind == "mtc":
+            # The spec does not mark this POST idempotent, but an MTC is a render
+            # of stored data: asking again has no side effect, so the export may
+            # retry it like a GET rather than stop on one 503.
+            retry = evolve(self.client.retry_policy, assume_idempotent=True)
             stream = resource.generate_material_test_certificate(
-                job.company_id, job.cert_id
+                job.company_id, job.cert_id, retry=retry
             )
         else:
             stream = resource.download_mill_certification(

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from gosmarter_async import NotFoundError, SavedFile
+from gosmarter_async import NotFoundError, RetryPolicy, SavedFile
 
 Hook = Callable[[str, str], Awaitable[None]]
 
@@ -59,6 +59,7 @@ class FakeMillCertifications:
         self.page_size = page_size
         self.calls: Counter[tuple[str, str]] = Counter()
         self.hook: Hook | None = None
+        self.mtc_retry: RetryPolicy | None = None
         self.listed = 0
         self.repeat_on_next_page: str | None = None
         self.list_kwargs: list[dict[str, Any]] = []
@@ -101,8 +102,9 @@ class FakeMillCertifications:
         return FakeStream(self, str(export), cert_id, body)
 
     def generate_material_test_certificate(
-        self, company_id: str, cert_id: str
+        self, company_id: str, cert_id: str, *, retry: RetryPolicy | None = None
     ) -> FakeStream:
+        self.mtc_retry = retry
         return FakeStream(self, "mtc", cert_id, f"%PDF {cert_id}".encode())
 
 
@@ -118,6 +120,7 @@ class FakeClient:
 
     def __init__(self, companies: dict[str, list[str]]) -> None:
         self.mill_certifications = FakeMillCertifications(companies)
+        self.retry_policy = RetryPolicy()
 
     @property
     def stats(self) -> FakeStats:

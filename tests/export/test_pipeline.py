@@ -252,14 +252,17 @@ async def test_export_certificates_rerun_with_more_kinds_fetches_the_missing_one
     )
     assert not (tmp_path / COMPANY_B / cert_ids(COMPANY_B, 5)[0] / "mtc.pdf").exists()
 
+    client = make_client()
     result = await export_certificates(
-        make_client(),
+        client,
         out_dir=tmp_path,
         company_ids=[COMPANY_B],
         include={"details", "mtc"},
     )
 
     assert (5, 0, 10) == (result.certificates, result.skipped, result.files)
+    assert client.mill_certifications.mtc_retry is not None
+    assert client.mill_certifications.mtc_retry.assume_idempotent
     assert (tmp_path / COMPANY_B / cert_ids(COMPANY_B, 5)[0] / "mtc.pdf").exists()
 
 

@@ -13,7 +13,6 @@ from gosmarter_async._client import GoSmarterClient
 from gosmarter_async.auth import ClientCredentialsTokenProvider
 from gosmarter_async.export import (
     CertificateRecord,
-    ExportInterruptedError,
     export_certificates,
     verify,
 )
@@ -99,15 +98,6 @@ async def test_export_with_faults_is_complete_once_and_identical_to_without(
     assert stats.token_requests >= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ExportInterruptedError,
-    reason=(
-        "TODO(mtc-idempotent): generateMaterialTestCertificate is a POST without "
-        "x-idempotent, so the client does not retry its 5xx or dropped connections; "
-        "marking it x-idempotent in the spec (it only renders) fixes this test"
-    ),
-)
 async def test_export_with_faults_includes_the_mtc_render(tmp_path: Path) -> None:
     async with Sandbox(
         seed=3, companies=1, certificates_per_company=30, faults=FAULTS
