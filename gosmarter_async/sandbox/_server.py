@@ -209,7 +209,8 @@ def export_lines(sandbox: Sandbox) -> list[str]:
         sandbox: A running sandbox.
 
     Returns:
-        `export NAME=value` lines, values shell-quoted.
+        `export NAME=value` lines, values shell-quoted, and a `COMPANY_ID` of the
+        sandbox's for examples.
     """
     s = sandbox.settings
     values = (
@@ -220,7 +221,10 @@ def export_lines(sandbox: Sandbox) -> list[str]:
         ("API_SCOPE", s.scope),
         ("GATEWAY_URL", s.gateway_url),
     )
-    return [f"export GOSMARTER_{name}={shlex.quote(value)}" for name, value in values]
+    lines = [f"export GOSMARTER_{name}={shlex.quote(value)}" for name, value in values]
+    # Not a setting: one of the sandbox's companies, for the README's examples.
+    lines.append(f"export COMPANY_ID={shlex.quote(str(sandbox.company_ids[0]))}")
+    return lines
 
 
 async def serve(
