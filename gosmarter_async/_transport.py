@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import aiohttp
 import attrs
+from aiolimiter import AsyncLimiter
 from attrs import Factory, define, field, frozen, validators
 from yarl import URL
 
@@ -75,7 +76,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "AiohttpTransport",
     "BearerToken",
-    "RateLimiter",
     "TokenProvider",
     "TransportStats",
 ]
@@ -142,46 +142,6 @@ class TransportStats:
     retries: int = 0
     auth_replays: int = 0
     cool_down_waits: int = 0
-
-
-@define
-class RateLimiter:
-    """Client-side pacing: at most `rate` requests per second.
-
-    A token bucket on the injected clock, holding `burst` tokens (1 by default,
-    which spaces requests evenly). Waiters are served in order.
-
-    Args:
-        rate: Requests per second.
-        clock: The clock refills are measured on.
-        burst: The most requests sent back to back.
-    """
-
-    rate: float = field(validator=validators.gt(0))
-    clock: Clock = field(factory=SystemClock)
-    burst: float = field(default=1.0, validator=validators.ge(1))
-    _tokens: float = field(init=False, default=0.0)
-    _stamp: float | None = field(init=False, default=None)
-    _lock: asyncio.Lock = field(init=False, factory=asyncio.Lock)
-
-    async def acquire(self, sleep: Callable[[float], Awaitable[None]]) -> None:
-        """Wait until one more request may go.
-
-        Args:
-            sleep: How to wait (the transport's interruptible sleep).
-        """
-        async with self._lock:
-            while True:
-                now = self.clock.monotonic()
-                if self._stamp is None:
-                    self._stamp, self._tokens = now, self.burst
-                refill = (now - self._stamp) * self.rate
-                self._tokens = min(self.burst, self._tokens + refill)
-                self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await sleep((1 - self._tokens) / self.rate)
 
 
 def _default_json_loads() -> Callable[[bytes], Any]:
@@ -296,7 +256,7 @@ class AiohttpTransport:
     _closed: bool = field(init=False, default=False)
     _closed_event: asyncio.Event = field(init=False, factory=asyncio.Event, repr=False)
     _slots: asyncio.Semaphore = field(init=False, repr=False)
-    _limiter: RateLimiter | None = field(init=False, default=None, repr=False)
+    _limiter: AsyncLimiter | None = field(init=False, default=None, repr=False)
     _counts: dict[str, int] = field(init=False, factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -304,7 +264,8 @@ class AiohttpTransport:
         # creating them here needs no running loop.
         self._slots = asyncio.Semaphore(self.max_concurrency or self.max_connections)
         if self.rate_limit is not None:
-            self._limiter = RateLimiter(self.rate_limit, self.clock)
+            # One request per 1/rate seconds: evenly spaced, no burst at start.
+            self._limiter = AsyncLimiter(1, 1.0 / self.rate_limit)
 
     @property
     def closed(self) -> bool:
@@ -449,9 +410,9 @@ class AiohttpTransport:
         await self._slots.acquire()
         handed_over = False
         try:
-            self.check_open(call.spec)
             if self._limiter is not None:
-                await self._limiter.acquire(self.sleep)
+                await self._limiter.acquire()
+            self.check_open(call.spec)
             with ExitStack() as files, self.translating(call.spec):
                 response = await self._exchange(call, number, files)
                 try:

@@ -429,3 +429,23 @@ async def test_debug_line_per_attempt_names_template_status_attempt_and_request_
     assert lines[1].endswith("(attempt 2, request id rid-5)")
     retry_lines = [r for r in caplog.records if r.name == "gosmarter_async.retry"]
     assert [logging.INFO] == [r.levelno for r in retry_lines]
+
+
+async def test_transport_rate_limit_spaces_requests_evenly(
+    server: ScriptedServer, tokens: FakeTokenProvider
+) -> None:
+    # Pacing is a lower bound on time, so load on the machine cannot make this fail:
+    # 5 requests at 20 per second need at least 4 gaps of 50 ms.
+    server.script("GET", "/things", *[answer(json_body={"ok": True})] * 5)
+    paced = AiohttpTransport(server.url, tokens, rate_limit=20.0)
+    loop = asyncio.get_running_loop()
+
+    try:
+        started = loop.time()
+        await asyncio.gather(*(paced.send(spec()) for _ in range(5)))
+        elapsed = loop.time() - started
+    finally:
+        await paced.aclose()
+
+    assert 5 == len(server.seen)
+    assert elapsed >= 0.19
