@@ -294,6 +294,8 @@ class APIStatusError(GoSmarterError):
         request_id: The gateway's request id (problem body or response headers).
         problem: The parsed problem details, when the body had them.
         body_excerpt: A bounded excerpt of the body.
+        retry_after: Seconds the gateway asked us to wait (`Retry-After` on a 429
+            or a 503, RFC 9110 §10.2.3), when it said.
     """
 
     def __init__(
@@ -305,6 +307,7 @@ class APIStatusError(GoSmarterError):
         request_id: str | None = None,
         problem: ProblemDetails | None = None,
         body_excerpt: str = "",
+        retry_after: float | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -312,6 +315,7 @@ class APIStatusError(GoSmarterError):
         self.request_id = request_id
         self.problem = problem
         self.body_excerpt = body_excerpt
+        self.retry_after = retry_after
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -353,16 +357,7 @@ class ConflictError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: the gateway asks us to slow down.
-
-    Args:
-        retry_after: Seconds the gateway asked us to wait, when it said.
-        **kwargs: As `APIStatusError`.
-    """
-
-    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(**kwargs)
+    """429: the gateway asks us to slow down (see `retry_after`)."""
 
 
 class ServerError(APIStatusError):

@@ -27,7 +27,6 @@ from ._clock import Clock, SystemClock
 from ._errors import (
     APIStatusError,
     ConnectError,
-    RateLimitError,
     TransportError,
 )
 from ._log import retry_log
@@ -160,11 +159,9 @@ def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
 
 
 def retry_after_of(exc: BaseException) -> float | None:
-    """The wait the server asked for, carried by a `RateLimitError`, else None."""
-    if isinstance(exc, RateLimitError):
+    """The wait the server asked for (a 429's or a 503's Retry-After), else None."""
+    if isinstance(exc, APIStatusError):
         return exc.retry_after
-    # TODO(retry-after-503): a 503 may also carry Retry-After (RFC 9110 §10.2.3);
-    # honouring it needs the header on ServerError, which only RateLimitError has.
     return None
 
 

@@ -583,11 +583,14 @@ class AiohttpTransport:
             "problem": problem,
             "body_excerpt": excerpt(body, secrets=(token,)),
         }
-        if response.status == 429:
-            retry_after = parse_retry_after(response.headers, self.clock.now())
-            if retry_after is not None:
-                self.cool_down.extend(retry_after)
-            return RateLimitError(retry_after=retry_after, **fields)
+        if response.status in (429, 503):
+            # RFC 9110 §10.2.3: both may say how long to wait; only a 429 is about
+            # this client's pace, so only it pauses the client's other calls.
+            fields["retry_after"] = parse_retry_after(
+                response.headers, self.clock.now()
+            )
+            if response.status == 429 and fields["retry_after"] is not None:
+                self.cool_down.extend(fields["retry_after"])
         return error_for_status(response.status)(**fields)
 
     def _problem(self, body: bytes) -> ProblemDetails | None:

@@ -196,6 +196,19 @@ async def test_retry_after_ms_is_waited_on_the_clock(
     assert [2.5] == clock.slept
 
 
+async def test_retry_after_on_a_503_is_waited_without_pausing_the_client(
+    server: ScriptedServer, transport: AiohttpTransport, clock: FakeClock
+) -> None:
+    server.script(
+        "GET", "/things", answer(503, body=b"", headers={"Retry-After": "4"}), OK
+    )
+
+    await transport.send(spec())
+
+    assert [4.0] == clock.slept
+    assert 0.0 == transport.cool_down.remaining()
+
+
 async def test_retry_after_above_the_cap_fails_at_once(
     server: ScriptedServer, transport: AiohttpTransport, clock: FakeClock
 ) -> None:
