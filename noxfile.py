@@ -44,3 +44,31 @@ def codegen_check(session: nox.Session) -> None:
     """Fail if the committed generated code differs from a fresh generation."""
     session.install("-e", ".[dev]")
     session.run("python", "codegen/generate.py", "--check")
+
+
+@nox.session(python=PYTHON)
+def chaos(session: nox.Session) -> None:
+    """Every chaos scenario on 2,000 certificates, and the report table."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "tests/chaos",
+        "-m",
+        "slow",
+        "-rA",
+        *session.posargs,
+        env={"GOSMARTER_CHAOS_REPORT": "tests/chaos/results/latest.md"},
+    )
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """The SDK through the Prism validation proxy, and schemathesis on the sandbox."""
+    session.install("-e", ".[test]", "schemathesis==4.32.5")
+    session.run("npm", "ci", "--prefix", "tests/conformance", external=True)
+    session.run(
+        "pytest",
+        "tests/conformance",
+        *session.posargs,
+        env={"GOSMARTER_REQUIRE_PRISM": "1"},
+    )
