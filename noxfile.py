@@ -72,3 +72,17 @@ def conformance(session: nox.Session) -> None:
         *session.posargs,
         env={"GOSMARTER_REQUIRE_PRISM": "1"},
     )
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """The benchmarks of issue 5 (about 15 min): tables, JSON, PNG, targets."""
+    session.install("-e", ".[dev]", "matplotlib")
+    session.run("python", "-m", "tests.bench", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_quick(session: nox.Session) -> None:
+    """The benchmarks at small sizes, under a minute, no targets (CI smoke)."""
+    session.install("-e", ".[dev]", "matplotlib")
+    session.run("python", "-m", "tests.bench", "--quick", *session.posargs)
