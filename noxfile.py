@@ -28,7 +28,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".[test]", "mypy==2.4.1")
+    session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "gosmarter_async")
 
 

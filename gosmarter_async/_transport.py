@@ -149,7 +149,7 @@ def _default_json_loads() -> Callable[[bytes], Any]:
         import orjson  # noqa: PLC0415 (optional speedup, imported only if present)
     except ImportError:
         return json.loads
-    return orjson.loads
+    return cast("Callable[[bytes], Any]", orjson.loads)
 
 
 def _default_user_agent() -> str:

@@ -108,20 +108,6 @@ async def test_max_concurrency_bounds_requests_in_flight(
     assert (2, 5) == (in_flight, len(server.seen))
 
 
-async def test_rate_limit_spaces_requests_on_the_clock(
-    server: ScriptedServer, tokens: FakeTokenProvider, clock: FakeClock
-) -> None:
-    server.script("GET", "/things", OK)
-    sending = AiohttpTransport(server.url, tokens, rate_limit=4.0, clock=clock)
-    try:
-        for _ in range(3):
-            await sending.send(spec())
-    finally:
-        await sending.aclose()
-
-    assert [0.25, 0.25] == clock.slept
-
-
 # -- closing ----------------------------------------------------------------------
 
 
