@@ -223,6 +223,7 @@ class StreamingResponse:
                 os.unlink(temporary)
             raise
         await asyncio.to_thread(_fsync_directory, directory)
+        await asyncio.to_thread(_sweep_stale_temporaries, target)
         return SavedFile(
             path=target,
             size=size,
@@ -233,13 +234,27 @@ class StreamingResponse:
 
 def _temporary_beside(target: str) -> tuple[str, int, str]:
     # In the target's directory, so that the final rename never crosses devices.
-    # TODO(stream-temporaries): a hard kill (SIGKILL, power loss) skips the cleanup
-    # and leaves ".<name>.*.part" behind; sweeping stale ones on the next save of
-    # the same name would tidy up.
     directory = os.path.dirname(os.path.abspath(target))
     prefix = f".{os.path.basename(target)}."
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".part")
     return directory, fd, temporary
+
+
+def _sweep_stale_temporaries(target: str) -> None:
+    # A hard kill (SIGKILL, power loss) skips the cleanup of a save in progress and
+    # leaves its ".<name>.*.part" behind. Once a save of the same name has landed,
+    # any such file is a dead writer's leftover (the rename made it obsolete).
+    directory = os.path.dirname(os.path.abspath(target))
+    prefix = f".{os.path.basename(target)}."
+    with os.scandir(directory) as entries:
+        stale = [
+            e.path
+            for e in entries
+            if e.name.startswith(prefix) and e.name.endswith(".part")
+        ]
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _fsync_directory(directory: str) -> None:

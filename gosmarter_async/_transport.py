@@ -616,7 +616,9 @@ class AiohttpTransport:
             return cast("T", data)
         try:
             return spec.parse(data)
-        except (KeyError, TypeError, ValueError) as exc:
+        # AttributeError: a converter handed a value of the wrong type, such as
+        # uuid.UUID(12), fails on a missing method rather than with a TypeError.
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             message = (
                 f"{spec.operation_id}: the {status} answer does not match the spec: "
                 f"{_what_failed(exc)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 from collections.abc import Sequence
 
 from ._faults import Faults, RateLimit
@@ -28,6 +29,10 @@ def build_parser(
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Run the GoSmarter sandbox (token endpoint + gateway).",
+        epilog=(
+            "The client secret is new on every start unless the environment sets "
+            "GOSMARTER_SANDBOX_CLIENT_SECRET."
+        ),
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to listen on (loopback)")
@@ -57,6 +62,9 @@ def build_parser(
     return parser
 
 
+SECRET_ENV = "GOSMARTER_SANDBOX_CLIENT_SECRET"  # noqa: S105 (a variable name)
+
+
 def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
     """A (not yet started) sandbox configured from parsed arguments."""
     faults = Faults(
@@ -83,6 +91,9 @@ def sandbox_from_args(args: argparse.Namespace) -> Sandbox:
         port=args.port,
         rate_limit=RateLimit(per_second=args.rate_limit, burst=args.rate_burst),
         upload_delay=args.upload_delay,
+        # From the environment, not an option: arguments show in process lists.
+        # Setting it lets a restarted sandbox accept the credentials it gave out.
+        client_secret=os.environ.get(SECRET_ENV) or None,
     )
 
 

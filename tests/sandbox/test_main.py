@@ -110,3 +110,22 @@ def test_main_usage_names_the_given_program(capsys: pytest.CaptureFixture[str]) 
         main(["--help"], prog="gosmarter sandbox")
 
     assert capsys.readouterr().out.startswith("usage: gosmarter sandbox")
+
+
+def test_sandbox_from_args_takes_the_secret_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOSMARTER_SANDBOX_CLIENT_SECRET", "kept-across-restarts")
+
+    first = sandbox_from_args(build_parser().parse_args([]))
+    second = sandbox_from_args(build_parser().parse_args([]))
+
+    assert "kept-across-restarts" == first.credentials.client_secret
+    assert "kept-across-restarts" == second.credentials.client_secret
+
+
+def test_sandbox_from_args_draws_a_new_secret_by_default() -> None:
+    first = sandbox_from_args(build_parser().parse_args([]))
+    second = sandbox_from_args(build_parser().parse_args([]))
+
+    assert first.credentials.client_secret != second.credentials.client_secret
