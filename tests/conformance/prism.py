@@ -126,6 +126,19 @@ class PrismProxy:
             if any(mark in line for mark in _FINDINGS)
         ]
 
+    def new_violations(self, since: int, within: float = 3.0) -> list[str]:
+        """Violations logged after the first `since`, waiting for Prism's log.
+
+        Prism answers before its log line reaches the file, so a finding is
+        waited for up to `within` seconds.
+        """
+        deadline = time.monotonic() + within
+        while not (found := self.violations()[since:]):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return found
+
     def stop(self) -> None:
         """Terminate Prism; kill it if it does not go in 5 s."""
         proc, self._proc = self._proc, None

@@ -51,7 +51,8 @@ def gateway(sandbox_env: dict[str, str]) -> tuple[str, dict[str, str]]:
     return sandbox_env["GOSMARTER_GATEWAY_URL"], headers
 
 
-@schema.parametrize()
+# schemathesis's decorator is untyped; the test's own signature is typed.
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -12,16 +12,17 @@ or a task destroyed while pending fails the test too.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import psutil
 import pytest
 
 from gosmarter_async import ClientClosedError, GoSmarterClient, RetryPolicy
 from gosmarter_async.sandbox import Faults, Sandbox
+
+# The OS's view of our sockets; psutil is not (yet) in the test extra.
+psutil = pytest.importorskip("psutil", reason="psutil is not installed")
 
 Call = Callable[[GoSmarterClient, str, str, Path], Awaitable[object]]
 
@@ -63,6 +64,19 @@ async def sandbox() -> AsyncIterator[Sandbox]:
         yield running
 
 
+def _part_files(root: Path) -> list[str]:
+    return [p.name for p in root.rglob("*.part")]
+
+
+async def _until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Poll `condition` every 10 ms, failing after `within` seconds."""
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"not true within {within} s")
+
+
 async def _first_cert(sandbox: Sandbox) -> str:
     async with GoSmarterClient(sandbox.settings) as client:
         page = await client.mill_certifications.list_mill_certifications(
@@ -97,7 +111,9 @@ async def test_cancel_at_every_await_point_leaves_the_client_usable(
     for turns in range(MAX_TURNS):
         # A new client each time, so that the token request is on the path too.
         async with GoSmarterClient(sandbox.settings, max_concurrency=1) as client:
-            was_running = await _cancel_after(turns, call(client, company, cert, tmp_path))
+            was_running = await _cancel_after(
+                turns, call(client, company, cert, tmp_path)
+            )
             after = await asyncio.wait_for(call(client, company, cert, tmp_path), 5)
         assert after
         if not was_running:
@@ -105,7 +121,7 @@ async def test_cancel_at_every_await_point_leaves_the_client_usable(
         cancelled += 1
 
     assert 0 < cancelled < MAX_TURNS
-    assert [] == [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    assert [] == _part_files(tmp_path)
     assert [] == [
         r.getMessage() for r in caplog.records
         if any(m in r.getMessage() for m in LEAK_MARKERS)
@@ -121,8 +137,7 @@ async def test_cancel_during_the_cool_down_wait_leaves_the_client_usable(
         waiting = asyncio.ensure_future(
             client.entitlements.list_company_entitlements(company)
         )
-        while client.stats.requests < 1:
-            await asyncio.sleep(0.01)
+        await _until(lambda: client.stats.requests >= 1)
         await asyncio.sleep(0.05)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -161,15 +176,12 @@ async def test_close_with_calls_in_flight_ends_them_and_releases_connections(
     calls.append(
         asyncio.ensure_future(_save(client, company, cert, tmp_path / "download-save"))
     )
-    while len(_connections_to(port)) < len(calls):
-        await asyncio.sleep(0.02)
+    await _until(lambda: len(_connections_to(port)) >= len(calls))
 
     await client.aclose()
-    outcomes = await asyncio.wait_for(
-        asyncio.gather(*calls, return_exceptions=True), 2
-    )
+    outcomes = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 2)
 
     assert [ClientClosedError] * len(calls) == [type(o) for o in outcomes]
     assert all("closed" in str(o) for o in outcomes)
     assert [] == _connections_to(port)
-    assert [] == [p.name for p in tmp_path.rglob("*.part")]
+    assert [] == _part_files(tmp_path)
