@@ -202,17 +202,21 @@ def demo(
     sandbox = Sandbox(
         seed=seed, companies=companies, certificates_per_company=certificates
     )
-    _run_and_report(job, lambda bar: _demo(sandbox, job, bar))
+    _run_and_report(job, lambda bar: _demo(sandbox, job, bar), title="gosmarter demo")
 
 
 def _run_and_report(
-    job: _Job, start: Callable[[ExportBar], Coroutine[Any, Any, ExportResult]]
+    job: _Job,
+    start: Callable[[ExportBar], Coroutine[Any, Any, ExportResult]],
+    *,
+    title: str = "gosmarter export",
 ) -> None:
     """Run an export with a progress bar, then verify it and print the summary.
 
     Args:
         job: The export, for its output directory.
         start: Runs the export, reporting to the bar it is given.
+        title: The summary's title: the command that ran.
 
     Raises:
         ExportInterruptedError: on Ctrl-C, with the counts so far.
@@ -225,7 +229,7 @@ def _run_and_report(
     except KeyboardInterrupt:
         raise ExportInterruptedError(bar.done, bar.total, "stopped by Ctrl-C") from None
     report = verify(job.out)
-    Console().print(summary_table(result, report))
+    Console().print(summary_table(result, report, title))
     if not report.ok:
         more = len(report.problems) - 1
         also = f" (and {more} more)" if more else ""

@@ -95,17 +95,20 @@ def _count(value: int | None) -> str:
     return "n/a" if value is None else str(value)
 
 
-def summary_table(result: ExportResult, report: VerifyReport) -> Table:
+def summary_table(
+    result: ExportResult, report: VerifyReport, title: str = "gosmarter export"
+) -> Table:
     """The end-of-export summary: what was exported, what it cost, whether it verified.
 
     Args:
         result: What the export returned.
         report: What `verify` found afterwards.
+        title: The table's title (the command that ran).
 
     Returns:
         A two-column table, ready to print.
     """
-    table = Table(title="gosmarter export", show_header=False)
+    table = Table(title=title, show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     resumed = f" ({result.skipped} resumed)" if result.skipped else ""

@@ -26,4 +26,4 @@ def sandbox(args: tuple[str, ...]) -> None:
     """
     # The sandbox's own command line is the one source of its options; this
     # command only gives it the gosmarter name.
-    raise SystemExit(sandbox_main(list(args)))
+    raise SystemExit(sandbox_main(list(args), prog="gosmarter sandbox"))

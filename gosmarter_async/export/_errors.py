@@ -37,6 +37,6 @@ class ExportInterruptedError(ExportError):
         self.reason = reason
         because = f" ({reason})" if reason else ""
         super().__init__(
-            f"export interrupted after {completed} of {total} certificates{because}; "
-            "rerun the same command to resume"
+            f"export interrupted after {completed} of {total} certificates listed "
+            f"so far{because}; rerun the same command to resume"
         )

@@ -67,6 +67,6 @@ def test_to_cli_error_names_a_bug_as_unexpected() -> None:
 
 def test_to_cli_error_keeps_the_interruption_message() -> None:
     assert (
-        "export interrupted after 3 of 9 certificates (why); "
+        "export interrupted after 3 of 9 certificates listed so far (why); "
         "rerun the same command to resume"
     ) == str(to_cli_error(interrupted(None)))

@@ -32,7 +32,8 @@ def test_export_ctrl_c_says_how_far_it_got_and_exits_130(
 
     assert EXIT_INTERRUPTED == result.exit_code
     assert (
-        "error: export interrupted after 1 of 2 certificates (stopped by Ctrl-C); "
+        "error: export interrupted after 1 of 2 certificates listed so far "
+        "(stopped by Ctrl-C); "
         "rerun the same command to resume\n"
     ) == result.stderr
 
