@@ -7,6 +7,9 @@ from pathlib import Path
 
 from tests.chaos.scenarios import Outcome
 
+# The longest outcome cell; the test's failure message has the rest.
+MAX_VERDICT = 160
+
 # Every outcome of this pytest session, in the order the scenarios ran.
 OUTCOMES: list[Outcome] = []
 
@@ -20,6 +23,8 @@ HEADER = (
 def row(outcome: Outcome) -> str:
     """One Markdown table row."""
     verdict = "pass" if outcome.ok else "FAIL: " + "; ".join(outcome.problems)
+    if len(verdict) > MAX_VERDICT:
+        verdict = verdict[: MAX_VERDICT - 3].rstrip() + "..."
     return (
         f"| {outcome.scenario.name}: {outcome.scenario.title} "
         f"| {outcome.size.certificates:,} | {outcome.requests:,} "

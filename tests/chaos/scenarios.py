@@ -83,6 +83,8 @@ class Scenario:
         stable_secret: Run the sandbox through `tests.chaos.sandbox_fixed_secret`,
             which keeps the client secret across a restart.
         known_bug: Why the scenario fails today, when an SDK bug makes it fail.
+        bug_is_certain: Whether the bug shows on every full run (a strict xfail),
+            or only when the timing exposes it (a non-strict one).
     """
 
     name: str
@@ -96,6 +98,7 @@ class Scenario:
     token_slack: int = 0
     stable_secret: bool = False
     known_bug: str | None = None
+    bug_is_certain: bool = True
 
     def max_token_requests(self, runs: int, duration: float) -> int:
         """The most token requests this scenario may take."""
@@ -190,6 +193,8 @@ SCENARIOS = (
         request_factor=1.02,
         request_slack=100,
         known_bug=KILL_LEAVES_PART_FILES,
+        # Only a kill that lands inside a download leaves a .part behind.
+        bug_is_certain=False,
     ),
 )
 
