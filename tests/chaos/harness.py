@@ -35,6 +35,9 @@ LEAK_MARKERS = (
     "Traceback",
 )
 
+# Where the sandbox process reads a client secret to keep across restarts.
+SECRET_ENV = "GOSMARTER_SANDBOX_CLIENT_SECRET"
+
 # Seconds a sandbox has to print its settings: start-up seeds the store and makes
 # an RSA key, about a second on this machine even when it is busy.
 SANDBOX_START_TIMEOUT = 30.0
@@ -51,13 +54,12 @@ class SandboxProcess:
     Args:
         args: Data and fault options, after `--port`.
         log: Where its stderr goes (appended, across restarts).
-        module: The module to run; a stand-in taking a fixed `secret`.
-        secret: The client secret for the stand-in, the same across restarts.
+        secret: The client secret, the same across restarts (the sandbox reads it
+            from GOSMARTER_SANDBOX_CLIENT_SECRET); a random one per start if None.
     """
 
     args: tuple[str, ...]
     log: Path
-    module: str = "gosmarter_async.sandbox"
     secret: str | None = None
     port: int = 0
     env: dict[str, str] = field(factory=dict)
@@ -74,14 +76,14 @@ class SandboxProcess:
             "-W",
             "error",
             "-m",
-            self.module,
+            "gosmarter_async.sandbox",
             "--port",
             str(self.port),
             *self.args,
         ]
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
         if self.secret is not None:
-            env["GOSMARTER_SANDBOX_SECRET"] = self.secret
+            env[SECRET_ENV] = self.secret
         with self.log.open("ab") as stderr:
             self._proc = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=stderr, cwd=REPO, env=env

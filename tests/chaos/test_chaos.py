@@ -55,7 +55,7 @@ def _expected(scenario: Scenario) -> object:
     # A bug every run hits is a strict xfail: once it is fixed, the XPASS fails
     # the run and the scenario's known_bug must go. One that depends on timing
     # (where a SIGKILL lands) cannot be strict; its deterministic twin in
-    # test_known_bugs.py is.
+    # test_found_bugs.py is.
     mark = pytest.mark.xfail(strict=scenario.bug_is_certain, reason=scenario.known_bug)
     return pytest.param(scenario, marks=mark)
 

@@ -125,15 +125,12 @@ async def test_invalid_utf8_error_body_still_gives_the_status_error(
 
 
 # The generated models convert fields with uuid.UUID, isoparse and enum calls; a
-# wrong type raises AttributeError (not caught by AiohttpTransport._decode) or a
-# ValueError whose message names the value's problem but not the field.
-WRONG_TYPE_ESCAPES = (
-    "AiohttpTransport._decode catches KeyError, TypeError and ValueError only; "
-    "uuid.UUID(12) raises AttributeError, which escapes untyped"
-)
+# wrong type or a malformed value fails inside the conversion, which the transport
+# turns into ResponseDecodeError (AttributeError too, since 9b62eb9), but with the
+# converter's message ("badly formed hexadecimal UUID string"), not the field's name.
 FIELD_NOT_NAMED = (
-    "a ValueError from a field's conversion becomes ResponseDecodeError, but the "
-    "message does not say which field failed"
+    "a field whose conversion fails gives ResponseDecodeError, but the message does "
+    "not say which field: AiohttpTransport._decode only sees the converter's error"
 )
 
 
@@ -144,7 +141,7 @@ FIELD_NOT_NAMED = (
         pytest.param(
             {"millCertificationId": 12, "companyId": COMPANY},
             "millCertificationId",
-            marks=pytest.mark.xfail(strict=True, reason=WRONG_TYPE_ESCAPES),
+            marks=pytest.mark.xfail(strict=True, reason=FIELD_NOT_NAMED),
         ),
         pytest.param(
             {"millCertificationId": "not-a-uuid", "companyId": COMPANY},
@@ -162,8 +159,30 @@ async def test_json_not_matching_the_spec_names_the_field_and_keeps_the_body(
     with pytest.raises(ResponseDecodeError) as caught:
         await client.mill_certifications.get_mill_certification(COMPANY, CERT)
 
-    assert field in str(caught.value)
     assert caught.value.body.startswith(b"{")
+    assert field in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"millCertificationId": 12, "companyId": COMPANY},
+        {"millCertificationId": "not-a-uuid", "companyId": COMPANY},
+        {"millCertificationId": None},
+        [],
+    ],
+    ids=["int-for-uuid", "malformed-uuid", "null", "array"],
+)
+async def test_json_of_the_wrong_shape_is_a_typed_decode_error(
+    server: ScriptedServer, client: GoSmarterClient, body: object
+) -> None:
+    server.script("GET", CERT_PATH, answer(200, json_body=body))
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        await client.mill_certifications.get_mill_certification(COMPANY, CERT)
+
+    assert 200 == caught.value.status
+    assert caught.value.body
 
 
 async def _stall_after_headers(request: web.Request) -> web.StreamResponse:

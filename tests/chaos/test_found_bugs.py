@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from gosmarter_async import RetryPolicy
 from gosmarter_async._client import GoSmarterClient
 from gosmarter_async.export import export_certificates
 from gosmarter_async.export._layout import cert_dir
 from gosmarter_async.sandbox import Faults, Sandbox
 from tests.chaos.harness import SandboxProcess, leftovers
-from tests.chaos.scenarios import KILL_LEAVES_PART_FILES, SANDBOX_SECRET_RANDOM
 
 # Enough attempts that a retried call fails only with probability 0.5**30; MTC
 # renders are retried only when the caller says they are safe (e28e407).
@@ -46,11 +43,12 @@ async def test_mtc_generation_is_retried_after_503s_when_assumed_idempotent() ->
                 assert pdf.startswith(b"%PDF")
 
 
-@pytest.mark.xfail(strict=True, reason=SANDBOX_SECRET_RANDOM)
-def test_sandbox_process_restarted_with_the_same_seed_keeps_the_secret(
+def test_sandbox_process_restarted_with_the_same_secret_env_keeps_it(
     tmp_path: Path,
 ) -> None:
-    sandbox = SandboxProcess(("--seed", "5", "--companies", "1"), tmp_path / "log")
+    sandbox = SandboxProcess(
+        ("--seed", "5", "--companies", "1"), tmp_path / "log", secret="kept-1a2b"
+    )
     try:
         sandbox.start()
         before = sandbox.env["GOSMARTER_CLIENT_SECRET"]
@@ -60,10 +58,9 @@ def test_sandbox_process_restarted_with_the_same_seed_keeps_the_secret(
     finally:
         sandbox.stop()
 
-    assert before == after
+    assert "kept-1a2b" == before == after
 
 
-@pytest.mark.xfail(strict=True, reason=KILL_LEAVES_PART_FILES)
 async def test_export_rerun_removes_part_files_a_killed_stream_save_left(
     tmp_path: Path,
 ) -> None:
