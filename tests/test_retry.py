@@ -328,6 +328,73 @@ async def test_retry_async_counts_and_logs_each_scheduled_retry(
     assert any(line.startswith("retrying GET /x in") for line in lines)
 
 
+async def test_retry_async_first_success_never_builds_the_retry_loop(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_loop(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the retry loop was built for a first-attempt success")
+
+    # The fast path (issue 5): tenacity only after a retryable failure.
+    monkeypatch.setattr("gosmarter_async._retry._tenacity.AsyncRetrying", no_loop)
+    budget = RetryBudget(capacity=10)
+    budget.try_acquire(None)
+    asked: list[BaseException] = []
+
+    result = await retry_async(
+        Failing(),
+        policy=RetryPolicy(),
+        retryable=lambda e: asked.append(e) is None,
+        clock=clock,
+        budget=budget,
+    )
+
+    assert ("ok", [], [], 6) == (result, asked, clock.slept, budget.available)
+
+
+async def test_retry_async_non_retryable_first_failure_raises_once(
+    clock: FakeClock,
+) -> None:
+    attempt = Failing(status_error(404))
+    budget = RetryBudget(capacity=10)
+
+    with pytest.raises(APIStatusError) as caught:
+        await retry_async(
+            attempt,
+            policy=RetryPolicy(),
+            retryable=lambda e: False,
+            clock=clock,
+            budget=budget,
+        )
+
+    assert (404, 1, [], 10) == (
+        caught.value.status,
+        attempt.calls,
+        clock.slept,
+        budget.available,
+    )
+
+
+async def test_retry_async_numbers_attempts_from_the_first_failure(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempt = Failing(status_error(503), status_error(503))
+
+    result = await retry_async(
+        attempt,
+        policy=RetryPolicy().without_waits(),
+        retryable=lambda e: True,
+        clock=clock,
+        describe="GET /x",
+    )
+
+    numbers = [
+        r.args[2]
+        for r in caplog.records
+        if r.name == "gosmarter_async.retry" and isinstance(r.args, tuple)
+    ]
+    assert ("ok", 3, [1, 2]) == (result, attempt.calls, numbers)
+
+
 # -- the cool-down ----------------------------------------------------------------
 
 
