@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import math
 import random
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import aiohttp
-from attrs import define, field, frozen, validators
+from attrs import Factory, define, field, frozen, setters, validators
 
 from .._clock import Clock, SystemClock
 from .._config import check_url
@@ -170,10 +171,11 @@ class ClientCredentialsTokenProvider:
             empty client id, secret or scope.
     """
 
-    token_url: str = field(validator=_check_token_url)
-    client_id: str = field(validator=_check_not_blank)
+    # Frozen after construction: the cache key below is derived from them once.
+    token_url: str = field(validator=_check_token_url, on_setattr=setters.frozen)
+    client_id: str = field(validator=_check_not_blank, on_setattr=setters.frozen)
     client_secret: str = field(repr=False, validator=_check_not_blank)
-    scope: str = field(validator=_check_not_blank)
+    scope: str = field(validator=_check_not_blank, on_setattr=setters.frozen)
     session: aiohttp.ClientSession | None = field(
         default=None, kw_only=True, repr=False
     )
@@ -203,6 +205,14 @@ class ClientCredentialsTokenProvider:
     _next_soft_attempt: float = field(init=False, default=-math.inf, repr=False)
     _jitter: tuple[str, float] = field(init=False, default=("", 0.0), repr=False)
     _closed: bool = field(init=False, default=False, repr=False)
+    _key: CacheKey = field(
+        init=False,
+        default=Factory(
+            lambda self: CacheKey(self.token_url, self.client_id, self.scope),
+            takes_self=True,
+        ),
+        repr=False,
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Self:
@@ -226,7 +236,7 @@ class ClientCredentialsTokenProvider:
     @property
     def cache_key(self) -> CacheKey:
         """The key this provider's tokens are cached under."""
-        return CacheKey(self.token_url, self.client_id, self.scope)
+        return self._key
 
     @property
     def stats(self) -> TokenStats:
@@ -252,7 +262,7 @@ class ClientCredentialsTokenProvider:
         """
         state = self._enter()
         if not force_refresh:
-            token = await self.cache.get(self.cache_key)
+            token = await self.cache.get(self._key)
             if token is not None and self._servable(token, state):
                 return token
         task = state.refresh
@@ -270,7 +280,7 @@ class ClientCredentialsTokenProvider:
         Args:
             token: The token the API rejected.
         """
-        await self.cache.delete(self.cache_key, token)
+        await self.cache.delete(self._key, token)
         auth_log.debug("token %s invalidated", token.fingerprint)
 
     async def aclose(self) -> None:
@@ -327,9 +337,12 @@ class ClientCredentialsTokenProvider:
             return False
         if left <= soft:
             self._refresh_ahead(state, token, left)
-        auth_log.debug(
-            "token cache hit: %s, expires in %.0f s", token.fingerprint, left
-        )
+        # Guarded: this line is on every call's path, and building a log record
+        # costs even when nothing handles it (issue 5).
+        if auth_log.isEnabledFor(logging.DEBUG):
+            auth_log.debug(
+                "token cache hit: %s, expires in %.0f s", token.fingerprint, left
+            )
         return True
 
     def _margins(self, token: AccessToken) -> tuple[float, float]:
@@ -416,7 +429,7 @@ class ClientCredentialsTokenProvider:
 
     async def _refresh(self, *, background: bool) -> AccessToken:
         sent_before = self._counters.token_requests
-        held = await self.cache.get(self.cache_key)
+        held = await self.cache.get(self._key)
         # A server echoing our request back must not put the held token in an error.
         mask = (held.value,) if held is not None else ()
         try:
@@ -444,7 +457,7 @@ class ClientCredentialsTokenProvider:
         except Exception:
             self._counters.failures += 1
             raise
-        await self.cache.set(self.cache_key, token)
+        await self.cache.set(self._key, token)
         self._counters.refreshes += 1
         auth_log.info(
             "token refreshed (%s): %s, expires in %.0f s",

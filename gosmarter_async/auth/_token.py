@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import jwt as _jwt
-from attrs import evolve, field, frozen
+from attrs import Factory, evolve, field, frozen
 
 from .._errors import TokenResponseError
 from .._log import auth_log, excerpt
@@ -40,7 +40,9 @@ def fingerprint(value: str) -> str:
 class AccessToken:
     """A bearer token and when it stops being valid.
 
-    Its repr shows the type, the expiry and a fingerprint, never the value.
+    Its repr shows the type, the expiry and a fingerprint, never the value. The
+    fingerprint is computed once, with the token: the provider needs it on every
+    cache hit (issue 5 measured two SHA-256 digests per `get_token`).
 
     Args:
         value: The token itself; a secret.
@@ -55,16 +57,18 @@ class AccessToken:
     expires_at: datetime
     _obtained_at_mono: float = field(alias="obtained_at_mono")
     _expires_at_mono: float = field(alias="expires_at_mono")
+    fingerprint: str = field(
+        default=Factory(lambda self: fingerprint(self.value), takes_self=True),
+        init=False,
+        eq=False,
+        repr=False,
+    )
+    """A short, non-reversible name for this token, safe to log."""
 
     @property
     def authorization(self) -> str:
         """The Authorization header value, `Bearer <token>` (RFC 6750 §2.1)."""
         return f"Bearer {self.value}"
-
-    @property
-    def fingerprint(self) -> str:
-        """A short, non-reversible name for this token, safe to log."""
-        return fingerprint(self.value)
 
     @property
     def lifetime(self) -> float:

@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 import aiohttp
+import attrs
 import pytest
 
 from gosmarter_async import Settings, auth
@@ -85,6 +86,18 @@ async def test_provider_serves_the_cached_token_without_a_request(
 
     assert first is again
     assert 1 == endpoint.count
+
+
+async def test_provider_cache_key_is_built_once_from_frozen_fields(
+    make_provider: ProviderFactory,
+) -> None:
+    provider = make_provider()
+
+    with pytest.raises(attrs.exceptions.FrozenAttributeError):
+        provider.scope = "api://other/.default"
+
+    assert provider.cache_key is provider.cache_key
+    assert (TOKEN_URL, CLIENT_ID, SCOPE) == attrs.astuple(provider.cache_key)
 
 
 async def test_provider_force_refresh_requests_a_new_token(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import jwt
 import pytest
 
@@ -11,6 +12,7 @@ from gosmarter_async.auth import AccessToken
 from gosmarter_async.auth._token import (
     MAX_LIFETIME,
     SentAt,
+    fingerprint,
     parse_expires_in,
     parse_token_response,
 )
@@ -214,3 +216,20 @@ def test_parse_token_response_gives_a_bounded_excerpt_of_an_html_page(
     assert 200 == caught.value.status
     assert caught.value.body_excerpt.startswith("<html><body><p>Service is down")
     assert len(caught.value.body_excerpt) <= 203
+
+
+def test_access_token_fingerprint_is_fixed_at_creation_and_not_compared(
+    clock: FakeClock,
+) -> None:
+    token = _parse(
+        {"access_token": VALUE, "token_type": "Bearer", "expires_in": 60}, clock
+    )
+    twin = _parse(
+        {"access_token": VALUE, "token_type": "Bearer", "expires_in": 60}, clock
+    )
+
+    fields = {f.name: f for f in attrs.fields(AccessToken)}
+
+    assert fingerprint(VALUE) == token.fingerprint
+    assert (token, hash(token)) == (twin, hash(twin))
+    assert (False, False) == (fields["fingerprint"].eq, fields["fingerprint"].init)
