@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from gosmarter_async._generated.models.mechanical_test import MechanicalTest
+from gosmarter_async._generated.models.mill_certification import MillCertification
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATE = ROOT / "codegen" / "generate.py"
@@ -70,3 +75,15 @@ def test_no_module_of_the_package_mentions_httpx() -> None:
     ]
 
     assert [] == offenders
+
+
+def test_generated_from_dict_reads_plain_nullable_fields_without_closures() -> None:
+    # Issue 5: a nested _parse_<name> function per nullable scalar field cost about
+    # 80 function definitions per certification; only unions that convert (dates,
+    # enums, models) keep one.
+    def nested(function: Any) -> list[str]:
+        code = function.__func__.__code__
+        return sorted(c.co_name for c in code.co_consts if inspect.iscode(c))
+
+    assert [] == nested(MechanicalTest.from_dict)
+    assert ["_parse_approved_at"] == nested(MillCertification.from_dict)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -52,27 +52,11 @@ class CertificateApproval:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        approval_number = d.pop("approvalNumber")
 
-        def _parse_approval_number(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        form_number = d.pop("formNumber")
 
-        approval_number = _parse_approval_number(d.pop("approvalNumber"))
-
-        def _parse_form_number(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        form_number = _parse_form_number(d.pop("formNumber"))
-
-        def _parse_cares_approved(data: object) -> bool | None:
-            if data is None:
-                return data
-            return cast(bool | None, data)
-
-        cares_approved = _parse_cares_approved(d.pop("caresApproved"))
+        cares_approved = d.pop("caresApproved")
 
         certificate_approval = cls(
             approval_number=approval_number,

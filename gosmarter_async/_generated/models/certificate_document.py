@@ -68,13 +68,7 @@ class CertificateDocument:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-
-        def _parse_certificate_number(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        certificate_number = _parse_certificate_number(d.pop("certificateNumber"))
+        certificate_number = d.pop("certificateNumber")
 
         def _parse_certificate_date(data: object) -> datetime.date | None:
             if data is None:
@@ -91,26 +85,11 @@ class CertificateDocument:
 
         certificate_date = _parse_certificate_date(d.pop("certificateDate"))
 
-        def _parse_standard(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        standard = d.pop("standard")
 
-        standard = _parse_standard(d.pop("standard"))
+        customer = d.pop("customer")
 
-        def _parse_customer(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        customer = _parse_customer(d.pop("customer"))
-
-        def _parse_order_number(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        order_number = _parse_order_number(d.pop("orderNumber"))
+        order_number = d.pop("orderNumber")
 
         certificate_document = cls(
             certificate_number=certificate_number,

@@ -52,12 +52,7 @@ class CertificatePage:
         d = dict(src_dict)
         page_number = d.pop("pageNumber")
 
-        def _parse_file_name(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        file_name = _parse_file_name(d.pop("fileName"))
+        file_name = d.pop("fileName")
 
         heat_numbers = cast(list[str], d.pop("heatNumbers"))
 

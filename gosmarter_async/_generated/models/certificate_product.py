@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -52,27 +52,11 @@ class CertificateProduct:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        quality = d.pop("quality")
 
-        def _parse_quality(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        production_process = d.pop("productionProcess")
 
-        quality = _parse_quality(d.pop("quality"))
-
-        def _parse_production_process(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        production_process = _parse_production_process(d.pop("productionProcess"))
-
-        def _parse_size(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        size = _parse_size(d.pop("size"))
+        size = d.pop("size")
 
         certificate_product = cls(
             quality=quality,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -52,27 +52,11 @@ class CertificateTraceability:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        consignment_number = d.pop("consignmentNumber")
 
-        def _parse_consignment_number(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        vessel_name = d.pop("vesselName")
 
-        consignment_number = _parse_consignment_number(d.pop("consignmentNumber"))
-
-        def _parse_vessel_name(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        vessel_name = _parse_vessel_name(d.pop("vesselName"))
-
-        def _parse_lot_number(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        lot_number = _parse_lot_number(d.pop("lotNumber"))
+        lot_number = d.pop("lotNumber")
 
         certificate_traceability = cls(
             consignment_number=consignment_number,

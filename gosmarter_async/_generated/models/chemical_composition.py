@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -35,13 +35,7 @@ class ChemicalComposition:
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():
-
-            def _parse_additional_property(data: object) -> float | None:
-                if data is None:
-                    return data
-                return cast(float | None, data)
-
-            additional_property = _parse_additional_property(prop_dict)
+            additional_property = prop_dict
 
             additional_properties[prop_name] = additional_property
 

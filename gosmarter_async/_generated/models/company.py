@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -66,12 +66,7 @@ class Company:
 
         company_name = d.pop("companyName")
 
-        def _parse_address(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        address = _parse_address(d.pop("address"))
+        address = d.pop("address")
 
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 

@@ -112,19 +112,9 @@ class Entitlement:
 
         feature_name = d.pop("featureName")
 
-        def _parse_description(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        description = d.pop("description")
 
-        description = _parse_description(d.pop("description"))
-
-        def _parse_category(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        category = _parse_category(d.pop("category"))
+        category = d.pop("category")
 
         requires_unlock = d.pop("requiresUnlock")
 
@@ -162,12 +152,7 @@ class Entitlement:
 
         expires_at = _parse_expires_at(d.pop("expiresAt"))
 
-        def _parse_notes(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        notes = _parse_notes(d.pop("notes"))
+        notes = d.pop("notes")
 
         has_access = d.pop("hasAccess")
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -54,12 +54,7 @@ class FeatureAccess:
 
         has_access = d.pop("hasAccess")
 
-        def _parse_message(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        message = _parse_message(d.pop("message"))
+        message = d.pop("message")
 
         feature_access = cls(
             feature_key=feature_key,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -82,64 +82,21 @@ class MechanicalTest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        test_sample = d.pop("testSample")
 
-        def _parse_test_sample(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        weight_kg_per_m = d.pop("weightKgPerM")
 
-        test_sample = _parse_test_sample(d.pop("testSample"))
+        cross_sectional_area_mm_2 = d.pop("crossSectionalAreaMm2")
 
-        def _parse_weight_kg_per_m(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
+        yield_strength_mpa = d.pop("yieldStrengthMpa")
 
-        weight_kg_per_m = _parse_weight_kg_per_m(d.pop("weightKgPerM"))
+        tensile_strength_mpa = d.pop("tensileStrengthMpa")
 
-        def _parse_cross_sectional_area_mm_2(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
+        rm_re_ratio = d.pop("rmReRatio")
 
-        cross_sectional_area_mm_2 = _parse_cross_sectional_area_mm_2(
-            d.pop("crossSectionalAreaMm2")
-        )
+        elongation_percent = d.pop("elongationPercent")
 
-        def _parse_yield_strength_mpa(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
-
-        yield_strength_mpa = _parse_yield_strength_mpa(d.pop("yieldStrengthMpa"))
-
-        def _parse_tensile_strength_mpa(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
-
-        tensile_strength_mpa = _parse_tensile_strength_mpa(d.pop("tensileStrengthMpa"))
-
-        def _parse_rm_re_ratio(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
-
-        rm_re_ratio = _parse_rm_re_ratio(d.pop("rmReRatio"))
-
-        def _parse_elongation_percent(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
-
-        elongation_percent = _parse_elongation_percent(d.pop("elongationPercent"))
-
-        def _parse_agt_percent(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
-
-        agt_percent = _parse_agt_percent(d.pop("agtPercent"))
+        agt_percent = d.pop("agtPercent")
 
         mechanical_test = cls(
             test_sample=test_sample,

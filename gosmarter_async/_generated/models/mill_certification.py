@@ -144,19 +144,9 @@ class MillCertification:
 
         document = CertificateDocument.from_dict(d.pop("document"))
 
-        def _parse_supplier(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        supplier = d.pop("supplier")
 
-        supplier = _parse_supplier(d.pop("supplier"))
-
-        def _parse_mill(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        mill = _parse_mill(d.pop("mill"))
+        mill = d.pop("mill")
 
         product = CertificateProduct.from_dict(d.pop("product"))
 

@@ -92,26 +92,11 @@ class MillCertificationSummary:
         d = dict(src_dict)
         mill_certification_id = UUID(d.pop("millCertificationId"))
 
-        def _parse_certificate_number(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        certificate_number = d.pop("certificateNumber")
 
-        certificate_number = _parse_certificate_number(d.pop("certificateNumber"))
+        supplier = d.pop("supplier")
 
-        def _parse_supplier(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        supplier = _parse_supplier(d.pop("supplier"))
-
-        def _parse_mill(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        mill = _parse_mill(d.pop("mill"))
+        mill = d.pop("mill")
 
         status = MillCertificationStatus(d.pop("status"))
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -97,51 +97,15 @@ class ProblemDetails:
         from ..models.problem_trace import ProblemTrace  # noqa: PLC0415
 
         d = dict(src_dict)
+        type_ = d.pop("type", UNSET)
 
-        def _parse_type_(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
+        title = d.pop("title", UNSET)
 
-        type_ = _parse_type_(d.pop("type", UNSET))
+        status = d.pop("status", UNSET)
 
-        def _parse_title(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
+        detail = d.pop("detail", UNSET)
 
-        title = _parse_title(d.pop("title", UNSET))
-
-        def _parse_status(data: object) -> int | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | Unset | None, data)
-
-        status = _parse_status(d.pop("status", UNSET))
-
-        def _parse_detail(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
-
-        detail = _parse_detail(d.pop("detail", UNSET))
-
-        def _parse_instance(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
-
-        instance = _parse_instance(d.pop("instance", UNSET))
+        instance = d.pop("instance", UNSET)
 
         _trace = d.pop("trace", UNSET)
         trace: ProblemTrace | Unset

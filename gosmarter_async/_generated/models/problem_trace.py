@@ -84,23 +84,9 @@ class ProblemTrace:
 
         timestamp = _parse_timestamp(d.pop("timestamp", UNSET))
 
-        def _parse_request_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
+        request_id = d.pop("requestId", UNSET)
 
-        request_id = _parse_request_id(d.pop("requestId", UNSET))
-
-        def _parse_build_id(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
-
-        build_id = _parse_build_id(d.pop("buildId", UNSET))
+        build_id = d.pop("buildId", UNSET)
 
         problem_trace = cls(
             timestamp=timestamp,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -70,23 +70,9 @@ class UserProfile:
         d = dict(src_dict)
         user_id = UUID(d.pop("userId"))
 
-        def _parse_first_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
+        first_name = d.pop("firstName", UNSET)
 
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
-
-        def _parse_last_name(data: object) -> str | Unset | None:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(str | Unset | None, data)
-
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
+        last_name = d.pop("lastName", UNSET)
 
         tutorial_mode = d.pop("tutorialMode", UNSET)
 

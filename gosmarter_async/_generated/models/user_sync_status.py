@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -64,19 +64,9 @@ class UserSyncStatus:
         d = dict(src_dict)
         user_id = UUID(d.pop("userId"))
 
-        def _parse_first_name(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
+        first_name = d.pop("firstName")
 
-        first_name = _parse_first_name(d.pop("firstName"))
-
-        def _parse_last_name(data: object) -> str | None:
-            if data is None:
-                return data
-            return cast(str | None, data)
-
-        last_name = _parse_last_name(d.pop("lastName"))
+        last_name = d.pop("lastName")
 
         tutorial_mode = d.pop("tutorialMode")
 
