@@ -44,7 +44,8 @@ def write(path: Path, outcomes: list[Outcome]) -> None:
     notes = (
         "Requests and token requests are the export client's own counts (for "
         "export-kill: the rerun's; the killed run cannot report). Duration includes "
-        "starting the sandbox process. Produced by `nox -s chaos`."
+        "starting the sandbox process. Produced by `nox -s chaos` (that is, "
+        "`pytest tests/chaos -m slow` with GOSMARTER_CHAOS_REPORT set)."
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
