@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dis
 import inspect
 import shutil
 import subprocess
@@ -87,3 +88,11 @@ def test_generated_from_dict_reads_plain_nullable_fields_without_closures() -> N
 
     assert [] == nested(MechanicalTest.from_dict)
     assert ["_parse_approved_at"] == nested(MillCertification.from_dict)
+
+
+def test_generated_from_dict_imports_nothing_per_call() -> None:
+    # Issue 5: the stock template imports nested models inside from_dict (about
+    # 1.3 µs per import, 46 per certification); generate.py hoists them.
+    instructions = dis.get_instructions(MillCertification.from_dict)
+
+    assert [] == [i.argval for i in instructions if i.opname == "IMPORT_NAME"]

@@ -56,9 +56,6 @@ class Heat:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.chemical_composition import ChemicalComposition  # noqa: PLC0415
-        from ..models.mechanical_test import MechanicalTest  # noqa: PLC0415
-
         d = dict(src_dict)
         heat_number = d.pop("heatNumber")
 
@@ -97,3 +94,8 @@ class Heat:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported after the class: see LAZY_IMPORT in codegen/generate.py.
+from ..models.chemical_composition import ChemicalComposition  # noqa: E402
+from ..models.mechanical_test import MechanicalTest  # noqa: E402

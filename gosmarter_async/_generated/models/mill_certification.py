@@ -128,13 +128,6 @@ class MillCertification:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.certificate_approval import CertificateApproval  # noqa: PLC0415
-        from ..models.certificate_document import CertificateDocument  # noqa: PLC0415
-        from ..models.certificate_page import CertificatePage  # noqa: PLC0415
-        from ..models.certificate_product import CertificateProduct  # noqa: PLC0415
-        from ..models.certificate_traceability import CertificateTraceability  # noqa: PLC0415
-        from ..models.heat import Heat  # noqa: PLC0415
-
         d = dict(src_dict)
         mill_certification_id = UUID(d.pop("millCertificationId"))
 
@@ -222,3 +215,12 @@ class MillCertification:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported after the class: see LAZY_IMPORT in codegen/generate.py.
+from ..models.certificate_approval import CertificateApproval  # noqa: E402
+from ..models.certificate_document import CertificateDocument  # noqa: E402
+from ..models.certificate_page import CertificatePage  # noqa: E402
+from ..models.certificate_product import CertificateProduct  # noqa: E402
+from ..models.certificate_traceability import CertificateTraceability  # noqa: E402
+from ..models.heat import Heat  # noqa: E402

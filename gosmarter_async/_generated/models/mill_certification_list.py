@@ -60,8 +60,6 @@ class MillCertificationList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.mill_certification_summary import MillCertificationSummary  # noqa: PLC0415
-
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
@@ -101,3 +99,7 @@ class MillCertificationList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported after the class: see LAZY_IMPORT in codegen/generate.py.
+from ..models.mill_certification_summary import MillCertificationSummary  # noqa: E402

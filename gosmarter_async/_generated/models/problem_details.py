@@ -94,8 +94,6 @@ class ProblemDetails:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.problem_trace import ProblemTrace  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = d.pop("type", UNSET)
 
@@ -141,3 +139,7 @@ class ProblemDetails:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported after the class: see LAZY_IMPORT in codegen/generate.py.
+from ..models.problem_trace import ProblemTrace  # noqa: E402
