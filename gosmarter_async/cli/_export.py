@@ -20,6 +20,8 @@ from .._generated.models import MillCertificationStatus
 from ..auth import ClientCredentialsTokenProvider
 from ..export import (
     ALL_KINDS,
+    BULK_RETRY,
+    BULK_TOKEN_RETRY,
     ExportInterruptedError,
     ExportResult,
     export_certificates,
@@ -239,9 +241,12 @@ def _run_and_report(
 
 
 async def _export(settings: Settings, job: _Job, bar: ExportBar) -> ExportResult:
-    """Export with a client configured by `settings`."""
-    provider = ClientCredentialsTokenProvider.from_settings(settings)
-    async with provider, GoSmarterClient(settings, token_provider=provider) as client:
+    """Export with a client configured by `settings`, under the bulk retry policy."""
+    provider = ClientCredentialsTokenProvider.from_settings(
+        settings, retry=BULK_TOKEN_RETRY
+    )
+    client = GoSmarterClient(settings, token_provider=provider, retry=BULK_RETRY)
+    async with provider, client:
         company_ids = list(job.company_ids)
         if not company_ids:
             company_ids = await user_company_ids(client, provider)

@@ -11,9 +11,12 @@ from ._journal import CertificateRecord
 from ._layout import ALL_KINDS, DETAILS_NAME, JOURNAL_NAME, MANIFEST_NAME
 from ._manifest import VerifyReport, verify
 from ._pipeline import ExportProgress, ExportResult, export_certificates
+from ._policy import BULK_RETRY, BULK_TOKEN_RETRY
 
 __all__ = [
     "ALL_KINDS",
+    "BULK_RETRY",
+    "BULK_TOKEN_RETRY",
     "DETAILS_NAME",
     "JOURNAL_NAME",
     "MANIFEST_NAME",

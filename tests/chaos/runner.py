@@ -17,22 +17,11 @@ import sys
 import time
 from typing import Any
 
-from gosmarter_async import RetryPolicy, Settings
+from gosmarter_async import Settings
 from gosmarter_async._client import GoSmarterClient
 from gosmarter_async.auth import ClientCredentialsTokenProvider
-from gosmarter_async.export import export_certificates
+from gosmarter_async.export import BULK_RETRY, BULK_TOKEN_RETRY, export_certificates
 from gosmarter_async.export._companies import user_company_ids
-
-# A bulk export rides out faults that a single interactive call would report:
-# more attempts and a longer deadline than the defaults, still bounded, so that a
-# sandbox restart (about 2 s of refused connections) or a 10 s token outage is
-# bridged while a dead server still fails the run within a minute.
-EXPORT_RETRY = RetryPolicy(
-    max_attempts=12, initial_backoff=0.1, max_backoff=2.0, deadline=60.0
-)
-TOKEN_RETRY = RetryPolicy(
-    max_attempts=20, initial_backoff=0.25, max_backoff=2.0, deadline=30.0
-)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -44,10 +33,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 async def _export(out: str, concurrency: int) -> dict[str, Any]:
     settings = Settings.from_env(None)
-    provider = ClientCredentialsTokenProvider.from_settings(settings, retry=TOKEN_RETRY)
+    provider = ClientCredentialsTokenProvider.from_settings(
+        settings, retry=BULK_TOKEN_RETRY
+    )
     started = time.monotonic()
     outcome = "ok"
-    client = GoSmarterClient(settings, token_provider=provider, retry=EXPORT_RETRY)
+    client = GoSmarterClient(settings, token_provider=provider, retry=BULK_RETRY)
     async with provider, client:
         try:
             companies = await user_company_ids(client, provider)
