@@ -13,21 +13,20 @@ One call through `AiohttpTransport.send` is a sequence of named steps:
 
 Steps 1 to 5 are one attempt; `retry_async` repeats attempts under the retry
 policy, the client-wide retry budget and the call's deadline. No aiohttp exception
-leaves this module: `_translate` turns each into a `TransportError`, or into
+leaves this module: `translate` turns each into a `TransportError`, or into
 `ClientClosedError` once the transport is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import itertools
 import json
 import logging
 import platform
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import ExitStack
 from importlib import metadata
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -178,7 +177,41 @@ def _path_only(path: str) -> str:
 
 
 def _request_id_from_headers(headers: Mapping[str, str]) -> str | None:
-    return next((headers[n] for n in _REQUEST_ID_HEADERS if n in headers), None)
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+# The two retry predicates, built once rather than per call (issue 5).
+_RETRYABLE = {
+    idempotent: functools.partial(is_retryable, idempotent=idempotent)
+    for idempotent in (False, True)
+}
+
+
+@functools.lru_cache(maxsize=32)
+def _client_timeout(
+    timeout: float, connect_timeout: float, *, stream: bool
+) -> aiohttp.ClientTimeout:
+    """The aiohttp timeouts of one attempt; cached, as they rarely vary.
+
+    Args:
+        timeout: The call's timeout, in seconds.
+        connect_timeout: Seconds to open a connection.
+        stream: Whether the body is streamed.
+
+    Returns:
+        For a download, which may take longer than one attempt's timeout, bounds
+        on the wait for the headers and on each gap between body reads; otherwise
+        a total bound.
+    """
+    if stream:
+        return aiohttp.ClientTimeout(
+            total=None, connect=timeout, sock_connect=connect_timeout, sock_read=timeout
+        )
+    return aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
 
 
 @frozen
@@ -365,8 +398,7 @@ class AiohttpTransport:
         self, spec: RequestSpec[Any], policy: RetryPolicy
     ) -> Callable[[BaseException], bool]:
         """The retry predicate for `spec`: by its idempotency, or the caller's word."""
-        idempotent = spec.idempotent or policy.assume_idempotent
-        return functools.partial(is_retryable, idempotent=idempotent)
+        return _RETRYABLE[spec.idempotent or policy.assume_idempotent]
 
     async def retrying(
         self,
@@ -397,7 +429,7 @@ class AiohttpTransport:
             logger=retry_log,
             budget=self.budget,
             sleep=self.sleep,
-            on_retry=functools.partial(self._count, "retries"),
+            on_retry=self._count_retry,
         )
 
     async def _attempt(
@@ -406,7 +438,8 @@ class AiohttpTransport:
         number: int,
         consume: Callable[[ClientResponse], Awaitable[R]],
     ) -> R:
-        await self._wait_cool_down(call)
+        if self.cool_down.remaining() > 0:
+            await self._wait_cool_down(call)
         await self._slots.acquire()
         handed_over = False
         try:
@@ -478,7 +511,9 @@ class AiohttpTransport:
         headers = {"Authorization": f"Bearer {token.value}", "Accept": spec.accept}
         data = self._body(spec, headers, files)
         self._count("requests")
-        began = time.perf_counter()
+        # The DEBUG line per attempt: its timing and request id only when shown.
+        debug = transport_log.isEnabledFor(logging.DEBUG)
+        began = time.perf_counter() if debug else 0.0
         try:
             # Redirects stay on: aiohttp drops Authorization (and cookies) when a
             # redirect leaves the origin, so a token never follows it elsewhere
@@ -489,14 +524,18 @@ class AiohttpTransport:
                 params=list(spec.params) or None,
                 data=data,
                 headers=headers,
-                timeout=self._client_timeout(call),
+                timeout=_client_timeout(
+                    call.timeout, self.connect_timeout, stream=call.stream
+                ),
                 allow_redirects=True,
             )
         except BaseException as exc:
-            self._log_attempt(spec, number, began, type(exc).__name__, None)
+            if debug:
+                self._log_attempt(spec, number, began, type(exc).__name__, None)
             raise
-        request_id = _request_id_from_headers(response.headers)
-        self._log_attempt(spec, number, began, str(response.status), request_id)
+        if debug:
+            request_id = _request_id_from_headers(response.headers)
+            self._log_attempt(spec, number, began, str(response.status), request_id)
         return response
 
     # -- building a request -------------------------------------------------------
@@ -514,19 +553,6 @@ class AiohttpTransport:
             )
             self._opened = True
         return self._session
-
-    def _client_timeout(self, call: _Call) -> aiohttp.ClientTimeout:
-        timeout = call.timeout
-        if call.stream:
-            # A download may take longer than one attempt's timeout; bound the
-            # wait for the headers and each gap between body reads instead.
-            return aiohttp.ClientTimeout(
-                total=None,
-                connect=timeout,
-                sock_connect=self.connect_timeout,
-                sock_read=timeout,
-            )
-        return aiohttp.ClientTimeout(total=timeout, sock_connect=self.connect_timeout)
 
     def _body(
         self, spec: RequestSpec[Any], headers: dict[str, str], files: ExitStack
@@ -641,30 +667,27 @@ class AiohttpTransport:
                 f"{spec.method} {_path_only(spec.path)}: the client is closed"
             )
 
-    @contextlib.contextmanager
-    def translating(self, spec: RequestSpec[Any]) -> Iterator[None]:
+    def translating(self, spec: RequestSpec[Any]) -> _Translating:
         """Turn aiohttp's exceptions raised inside the block into ours.
 
         Args:
             spec: The request being sent, for the error's method and path.
 
-        Yields:
-            Nothing; exceptions are translated as they leave the block.
+        Returns:
+            A context manager; exceptions are translated as they leave it.
         """
-        try:
-            yield
-        except GoSmarterError:
-            raise
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise self._translate(exc, spec) from None
-        except RuntimeError as exc:
-            # aiohttp raises RuntimeError("Session is closed") to a call that
-            # races aclose(); any other RuntimeError is a bug worth seeing.
-            if not self._closed:
-                raise
-            raise self._translate(exc, spec) from None
+        return _Translating(self, spec)
 
-    def _translate(self, exc: BaseException, spec: RequestSpec[Any]) -> GoSmarterError:
+    def translate(self, exc: BaseException, spec: RequestSpec[Any]) -> GoSmarterError:
+        """Our error for an aiohttp failure (or any, once closed).
+
+        Args:
+            exc: What aiohttp raised.
+            spec: The request, for the error's method and path.
+
+        Returns:
+            `ClientClosedError` once closed, else the `TransportError` subclass.
+        """
         path = _path_only(spec.path)
         if self._closed:
             return ClientClosedError(
@@ -724,6 +747,9 @@ class AiohttpTransport:
     def _count(self, name: str) -> None:
         self._counts[name] = self._counts.get(name, 0) + 1
 
+    def _count_retry(self) -> None:
+        self._count("retries")
+
     @staticmethod
     def _log_attempt(
         spec: RequestSpec[Any],
@@ -732,16 +758,45 @@ class AiohttpTransport:
         outcome: str,
         request_id: str | None,
     ) -> None:
-        if transport_log.isEnabledFor(logging.DEBUG):
-            transport_log.debug(
-                "%s %s -> %s in %.1f ms (attempt %d, request id %s)",
-                spec.method,
-                spec.path_template,
-                outcome,
-                (time.perf_counter() - began) * 1000.0,
-                number,
-                request_id or "-",
-            )
+        transport_log.debug(
+            "%s %s -> %s in %.1f ms (attempt %d, request id %s)",
+            spec.method,
+            spec.path_template,
+            outcome,
+            (time.perf_counter() - began) * 1000.0,
+            number,
+            request_id or "-",
+        )
+
+
+@define
+class _Translating:
+    """What `AiohttpTransport.translating` returns.
+
+    A class rather than a generator-based context manager: it is entered on every
+    attempt, and costs a third as much (issue 5).
+    """
+
+    transport: AiohttpTransport
+    spec: RequestSpec[Any]
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: object,
+    ) -> None:
+        if exc is None or isinstance(exc, GoSmarterError):
+            return
+        if isinstance(exc, aiohttp.ClientError | TimeoutError):
+            raise self.transport.translate(exc, self.spec) from None
+        if isinstance(exc, RuntimeError) and self.transport.closed:
+            # aiohttp raises RuntimeError("Session is closed") to a call that
+            # races aclose(); any other RuntimeError is a bug worth seeing.
+            raise self.transport.translate(exc, self.spec) from None
 
 
 async def _read_all(response: ClientResponse) -> tuple[int, bytes]:
