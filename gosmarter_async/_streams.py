@@ -204,7 +204,9 @@ class StreamingResponse:
             raise _BodyCut(exc) from None
 
     async def _write_atomically(self, target: str) -> SavedFile:
-        directory, fd, temporary = _temporary_beside(target)
+        # File system calls (mkstemp, fsync, rename) go to a thread: on a slow or
+        # network disk each can block the loop for milliseconds (issue 5).
+        directory, fd, temporary = await asyncio.to_thread(_temporary_beside, target)
         digest = hashlib.sha256()
         size = 0
         try:
@@ -217,19 +219,26 @@ class StreamingResponse:
                     size += len(chunk)
                 file.flush()
                 await asyncio.to_thread(os.fsync, file.fileno())
-            os.replace(temporary, target)
+            await asyncio.to_thread(_land, temporary, target, directory)
         except BaseException:
+            # Synchronous on purpose: this cleanup also runs on cancellation,
+            # where a further await could itself be cancelled.
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
-        await asyncio.to_thread(_fsync_directory, directory)
-        await asyncio.to_thread(_sweep_stale_temporaries, target)
         return SavedFile(
             path=target,
             size=size,
             sha256=digest.hexdigest(),
             content_type=self.content_type,
         )
+
+
+def _land(temporary: str, target: str, directory: str) -> None:
+    """Rename the finished temporary file to `target` and make that durable."""
+    os.replace(temporary, target)
+    _fsync_directory(directory)
+    _sweep_stale_temporaries(target)
 
 
 def _temporary_beside(target: str) -> tuple[str, int, str]:

@@ -41,6 +41,7 @@ from ._manifest import Totals, check_record, write_outputs
 
 if TYPE_CHECKING:
     from .._client import ClientStats, GoSmarterClient
+    from .._generated.models import MillCertification
 
 __all__ = ["ExportProgress", "ExportResult", "export_certificates"]
 
@@ -212,8 +213,7 @@ class _Run:
         resource = self.client.mill_certifications
         if kind == "details":
             model = await resource.get_mill_certification(job.company_id, job.cert_id)
-            data = canonical_json(model.to_dict())
-            return await asyncio.to_thread(write_atomic, path, data)
+            return await asyncio.to_thread(_write_details, path, model)
         if kind == "mtc":
             # The spec does not mark this POST idempotent, but an MTC is a render
             # of stored data: asking again has no side effect, so the export may
@@ -231,6 +231,15 @@ class _Run:
             )
         saved = await stream.save(path)
         return FileRecord(name=path.name, size=saved.size, sha256=saved.sha256)
+
+
+def _write_details(path: Path, model: MillCertification) -> FileRecord:
+    """Write a certification's canonical JSON; in a thread, off the loop.
+
+    Serializing a 21 KB certification takes about 0.4 ms of CPU, during which
+    the loop would serve no other download in flight (issue 5).
+    """
+    return write_atomic(path, canonical_json(model.to_dict()))
 
 
 def _prepare_dir(directory: Path) -> None:
