@@ -94,10 +94,15 @@ class _Counters:
 
 @define
 class _LoopState:
-    """What belongs to one event loop: the in-flight refresh, if any."""
+    """What belongs to one event loop: the in-flight refresh, if any.
+
+    `waiters` are the futures of the callers waiting for that refresh; its done
+    callback settles them all at once.
+    """
 
     loop: asyncio.AbstractEventLoop
     refresh: asyncio.Task[AccessToken] | None = None
+    waiters: list[asyncio.Future[AccessToken]] = field(factory=list)
 
 
 def _clock_or_system(clock: Clock | None) -> Clock:
@@ -269,7 +274,23 @@ class ClientCredentialsTokenProvider:
         if task is None or task.done():
             self._raise_if_cooling_down()
             task = self._start_refresh(state, background=False)
-        return await self._join(task)
+        # Each caller waits on a future of its own, not on the shared task: a
+        # caller cancelled (or timed out) stops waiting, but the request carries on
+        # for everyone else. One callback settles every waiter; asyncio.shield
+        # would cost each caller a future, two closures and two more loop
+        # callbacks, which is what a stampede of 10,000 callers pays for (issue 5).
+        waiter: asyncio.Future[AccessToken] = state.loop.create_future()
+        state.waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            mine = current is not None and current.cancelling() > 0
+            if task.cancelled() and self._closed and not mine:
+                raise ClientClosedError(
+                    "the token provider was closed while a token was awaited"
+                ) from None
+            raise
 
     async def invalidate(self, token: AccessToken) -> None:
         """Forget `token` if it is still the cached one (compared by value).
@@ -391,15 +412,23 @@ class ClientCredentialsTokenProvider:
         task = state.loop.create_task(
             self._refresh(background=background), name="gosmarter-token-refresh"
         )
-        task.add_done_callback(functools.partial(self._refresh_done, state, background))
-        state.refresh = task
+        waiters: list[asyncio.Future[AccessToken]] = []
+        task.add_done_callback(
+            functools.partial(self._refresh_done, state, background, waiters)
+        )
+        state.refresh, state.waiters = task, waiters
         return task
 
     def _refresh_done(
-        self, state: _LoopState, background: bool, task: asyncio.Task[AccessToken]
+        self,
+        state: _LoopState,
+        background: bool,
+        waiters: list[asyncio.Future[AccessToken]],
+        task: asyncio.Task[AccessToken],
     ) -> None:
         if state.refresh is task:
             state.refresh = None
+        _settle(waiters, task)
         if task.cancelled():
             return
         # Retrieving the exception here means asyncio never reports it as "never
@@ -412,20 +441,6 @@ class ClientCredentialsTokenProvider:
                 self.soft_retry_interval,
                 exc if isinstance(exc, GoSmarterError) else type(exc).__name__,
             )
-
-    async def _join(self, task: asyncio.Task[AccessToken]) -> AccessToken:
-        # shield: a waiter cancelled (or timed out) stops waiting, but the shared
-        # request carries on for everyone else.
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            mine = current is not None and current.cancelling() > 0
-            if task.cancelled() and self._closed and not mine:
-                raise ClientClosedError(
-                    "the token provider was closed while a token was awaited"
-                ) from None
-            raise
 
     async def _refresh(self, *, background: bool) -> AccessToken:
         sent_before = self._counters.token_requests
@@ -508,3 +523,24 @@ class ClientCredentialsTokenProvider:
             wait,
         )
         return TokenRateLimitedError(retry_after=wait)
+
+
+def _settle(
+    waiters: list[asyncio.Future[AccessToken]], task: asyncio.Task[AccessToken]
+) -> None:
+    """Hand a finished refresh's outcome to every caller still waiting for it."""
+    pending = [waiter for waiter in waiters if not waiter.done()]
+    waiters.clear()
+    # A caller cancelled meanwhile (its waiter is done) has stopped waiting.
+    if task.cancelled():
+        for waiter in pending:
+            waiter.cancel()
+        return
+    exc = task.exception()
+    if exc is not None:
+        for waiter in pending:
+            waiter.set_exception(exc)
+        return
+    token = task.result()
+    for waiter in pending:
+        waiter.set_result(token)

@@ -202,6 +202,20 @@ async def test_provider_failed_refresh_is_not_cached_the_next_call_tries_again(
     assert TokenStats(token_requests=4, refreshes=1, failures=1) == provider.stats
 
 
+async def test_provider_failed_refresh_reaches_every_caller_waiting_for_it(
+    endpoint: ScriptedEndpoint, make_provider: ProviderFactory
+) -> None:
+    endpoint.answer(400, {"error": "invalid_client"})
+    provider = make_provider()
+
+    outcomes = await asyncio.gather(
+        *(provider.get_token() for _ in range(50)), return_exceptions=True
+    )
+
+    assert 1 == endpoint.count
+    assert {InvalidClientError} == {type(outcome) for outcome in outcomes}
+
+
 async def test_provider_unavailable_error_does_not_chain_the_aiohttp_error(
     endpoint: ScriptedEndpoint, make_provider: ProviderFactory
 ) -> None:
