@@ -244,7 +244,12 @@ class RetryBudget:
             last_cost: What the call's last retry cost, or None if it made none.
         """
         refund = self.success_refund if last_cost is None else last_cost
-        self._available = min(self.capacity, self._available + refund)
+        available = min(self.capacity, self._available + refund)
+        if available == self._available and not self._exhausted:
+            # A full bucket stays full: skip attrs' validating __setattr__, which
+            # every successful call would otherwise pay (issue 5).
+            return
+        self._available = available
         # Re-arm the warning only once the bucket has clearly recovered, so that a
         # trickle of successes during an outage does not repeat it on every call.
         if self._exhausted and self._available * 2 >= self.capacity:
