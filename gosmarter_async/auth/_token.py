@@ -227,7 +227,11 @@ def parse_token_response(
         raise TokenResponseError(
             "token answer's token_type is not Bearer", status=status
         )
-    lifetime = _lifetime(data, value, default_lifetime, sent)
+    try:
+        lifetime = _lifetime(data, value, default_lifetime, sent)
+    except TokenResponseError as exc:
+        # The expiry checks know nothing of the answer; say which status it had.
+        raise TokenResponseError(str(exc), status=status) from None
     return AccessToken(
         value=value,
         token_type=token_type,

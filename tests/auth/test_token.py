@@ -233,3 +233,17 @@ def test_access_token_fingerprint_is_fixed_at_creation_and_not_compared(
     assert fingerprint(VALUE) == token.fingerprint
     assert (token, hash(token)) == (twin, hash(twin))
     assert (False, False) == (fields["fingerprint"].eq, fields["fingerprint"].init)
+
+
+def test_parse_token_response_expiry_error_carries_the_status(
+    clock: FakeClock,
+) -> None:
+    body = {"access_token": VALUE, "token_type": "Bearer", "expires_in": ""}
+
+    with pytest.raises(TokenResponseError) as caught:
+        _parse(body, clock)
+
+    assert (200, "expires_in is not a number") == (
+        caught.value.status,
+        str(caught.value),
+    )
