@@ -26,7 +26,7 @@ import json
 import logging
 import platform
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import ExitStack
 from importlib import metadata
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -367,14 +367,16 @@ class AiohttpTransport:
             return options.retry
         return self.retry
 
-    async def _call(
+    def _call(
         self,
         spec: RequestSpec[Any],
         options: CallOptions | None,
         consume: Callable[[ClientResponse], Awaitable[R]],
         *,
         stream: bool,
-    ) -> R:
+    ) -> Coroutine[Any, Any, R]:
+        # Plain functions returning the retry coroutine, here and in `retrying`:
+        # each coroutine layer costs every call, and every resumption (issue 5).
         self.check_open(spec)
         timeout = self.timeout
         if options is not None and options.timeout is not None:
@@ -382,12 +384,8 @@ class AiohttpTransport:
         call = _Call(
             spec, self.policy_for(options), timeout, stream, self.clock.monotonic()
         )
-        numbers = itertools.count(1)
-
-        async def attempt() -> R:
-            return await self._attempt(call, next(numbers), consume)
-
-        return await self.retrying(
+        attempt = functools.partial(self._attempt, call, itertools.count(1), consume)
+        return self.retrying(
             attempt,
             spec,
             call.policy,
@@ -400,14 +398,14 @@ class AiohttpTransport:
         """The retry predicate for `spec`: by its idempotency, or the caller's word."""
         return _RETRYABLE[spec.idempotent or policy.assume_idempotent]
 
-    async def retrying(
+    def retrying(
         self,
         fn: Callable[[], Awaitable[R]],
         spec: RequestSpec[Any],
         policy: RetryPolicy,
         *,
         retryable: Callable[[BaseException], bool],
-    ) -> R:
+    ) -> Coroutine[Any, Any, R]:
         """Run `fn` under `policy` with this transport's budget, clock and sleep.
 
         Args:
@@ -417,9 +415,9 @@ class AiohttpTransport:
             retryable: Which failures may be retried.
 
         Returns:
-            The first successful attempt's result.
+            A coroutine of the first successful attempt's result.
         """
-        return await retry_async(
+        return retry_async(
             fn,
             policy=policy,
             retryable=retryable,
@@ -435,9 +433,10 @@ class AiohttpTransport:
     async def _attempt(
         self,
         call: _Call,
-        number: int,
+        numbers: Iterator[int],
         consume: Callable[[ClientResponse], Awaitable[R]],
     ) -> R:
+        number = next(numbers)
         if self.cool_down.remaining() > 0:
             await self._wait_cool_down(call)
         await self._slots.acquire()
