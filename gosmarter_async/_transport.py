@@ -23,9 +23,13 @@ import asyncio
 import functools
 import itertools
 import json
+import linecache
 import logging
+import os
 import platform
+import re
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import ExitStack
 from importlib import metadata
@@ -865,5 +869,46 @@ def _redacted(problem: ProblemDetails | None, token: str) -> ProblemDetails | No
 
 def _what_failed(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
-        return f"missing field {exc.args[0]!r}"
-    return f"{type(exc).__name__}: {redact_text(str(exc))[:200]}"
+        where = _failed_field(exc)
+        model = f" of {where.split('.')[0]}" if where else ""
+        return f"missing field {exc.args[0]!r}{model}"
+    reason = f"{type(exc).__name__}: {redact_text(str(exc))[:200]}"
+    where = _failed_field(exc)
+    return f"field {where}: {reason}" if where else reason
+
+
+_MODELS_DIR = os.path.join("_generated", "models", "")
+
+# What the generated models' from_dict lines look like (codegen/templates): a field
+# is read with d.pop("jsonKey") (a nested _parse_<name> converter is called on that
+# line too), and a list is iterated as _<name>.
+_POPPED = re.compile(r'd\.pop\("([^"]+)"')
+_LIST = re.compile(r"for \w+ in _(\w+):")
+
+
+def _failed_field(exc: BaseException) -> str | None:
+    """Name the model field whose conversion raised `exc`, as `Model.jsonKey`.
+
+    Only runs when a parse has already failed. It walks the traceback from the
+    innermost frame out to the first generated model's `from_dict` line that names
+    a field, so that "badly formed hexadecimal UUID string" becomes an error about
+    `MillCertification.millCertificationId`.
+    """
+    frames = list(traceback.walk_tb(exc.__traceback__))
+    for frame, line_number in reversed(frames):
+        code = frame.f_code
+        if _MODELS_DIR not in code.co_filename:
+            continue
+        line = linecache.getline(code.co_filename, line_number)
+        popped = _POPPED.search(line)
+        listed = _LIST.search(line)
+        if popped:
+            name = popped.group(1)
+        elif listed:
+            name = listed.group(1)
+        else:
+            continue
+        model = frame.f_locals.get("cls")
+        owner = getattr(model, "__name__", None)
+        return f"{owner}.{name}" if owner else name
+    return None

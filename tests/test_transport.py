@@ -25,6 +25,9 @@ from gosmarter_async._generated.api.entitlements.list_company_entitlements impor
 from gosmarter_async._generated.api.mill_certifications import (
     upload_mill_certification as upload_op,
 )
+from gosmarter_async._generated.api.mill_certifications.get_mill_certification import (
+    build_get_mill_certification,
+)
 from gosmarter_async._generated.models import Entitlement
 from gosmarter_async._request import CallOptions, FilePart, Multipart
 from gosmarter_async._retry import RetryPolicy
@@ -449,3 +452,24 @@ async def test_transport_rate_limit_spaces_requests_evenly(
 
     assert 5 == len(server.seen)
     assert elapsed >= 0.19
+
+
+async def test_transport_decode_error_names_the_nested_model_of_a_missing_field(
+    server: ScriptedServer, transport: AiohttpTransport
+) -> None:
+    company = "00000000-0000-0000-0000-000000000001"
+    cert = "00000000-0000-0000-0000-000000000002"
+    body = {
+        "millCertificationId": cert,
+        "companyId": company,
+        "status": "extracted",
+        "document": {},
+    }
+    path = f"/api/company/{company}/mill-certifications/{cert}"
+    server.script("GET", path, answer(json_body=body))
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        await transport.send(build_get_mill_certification(company, cert))
+
+    expected = "missing field 'certificateNumber' of CertificateDocument"
+    assert expected in str(caught.value)
