@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import TransportError
+from ._fs import fsync_directory
 from ._request import CallOptions, RequestSpec, SavedFile
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ class StreamingResponse:
 def _land(temporary: str, target: str, directory: str) -> None:
     """Rename the finished temporary file to `target` and make that durable."""
     os.replace(temporary, target)
-    _fsync_directory(directory)
+    fsync_directory(directory)
     _sweep_stale_temporaries(target)
 
 
@@ -264,14 +265,3 @@ def _sweep_stale_temporaries(target: str) -> None:
     for path in stale:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-
-
-def _fsync_directory(directory: str) -> None:
-    # The rename itself is durable only once the directory entry is on disk.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

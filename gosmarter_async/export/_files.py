@@ -19,13 +19,14 @@ from typing import IO, Any
 
 from attrs import frozen
 
+from .._fs import fsync_directory
+
 __all__ = [
     "FileRecord",
     "atomic_writer",
     "canonical_json",
     "check_file",
     "file_digest",
-    "fsync_dir",
     "remove_stale_temps",
     "write_atomic",
 ]
@@ -81,18 +82,6 @@ def canonical_json(data: object) -> bytes:
     return text.encode("utf-8")
 
 
-def fsync_dir(directory: Path) -> None:
-    """Flush a directory's entries (new names, renames) to disk, where supported."""
-    # Windows cannot open a directory; its renames are durable without this.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
     """Open a temporary file that replaces `path` only if the block succeeds.
@@ -116,7 +105,7 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
-    fsync_dir(path.parent)
+    fsync_directory(path.parent)
 
 
 def write_atomic(path: Path, data: bytes) -> FileRecord:

@@ -21,7 +21,8 @@ from typing import IO, Any
 
 from attrs import define, field, frozen
 
-from ._files import FileRecord, canonical_json, fsync_dir
+from .._fs import fsync_directory
+from ._files import FileRecord, canonical_json
 
 __all__ = ["CertificateRecord", "Journal"]
 
@@ -105,7 +106,7 @@ class Journal:
             handle.truncate(size)
             handle.flush()
             os.fsync(handle.fileno())
-            fsync_dir(path.parent)
+            fsync_directory(path.parent)
         except BaseException:
             handle.close()
             raise
