@@ -244,9 +244,8 @@ def _write_details(path: Path, model: MillCertification) -> FileRecord:
 
 def _prepare_dir(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    # TODO(stale-parts): a hard kill during `BinaryStream.save` leaves the SDK's
-    # own temporary file (".<name>.*.part") behind; only ours are removed here.
-    # A `BinaryStream` helper that names (or sweeps) its temporaries would fix it.
+    # Ours are removed here; the ".<name>.*.part" files a killed download left are
+    # swept by the SDK's next save of the same name (the rerun's).
     remove_stale_temps(directory)
 
 
