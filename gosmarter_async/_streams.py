@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -207,6 +208,7 @@ class StreamingResponse:
     async def _write_atomically(self, target: str) -> SavedFile:
         # File system calls (mkstemp, fsync, rename) go to a thread: on a slow or
         # network disk each can block the loop for milliseconds (issue 5).
+        started = time.time()  # wall time, as file modification times are
         directory, fd, temporary = await asyncio.to_thread(_temporary_beside, target)
         digest = hashlib.sha256()
         size = 0
@@ -220,7 +222,7 @@ class StreamingResponse:
                     size += len(chunk)
                 file.flush()
                 await asyncio.to_thread(os.fsync, file.fileno())
-            await asyncio.to_thread(_land, temporary, target, directory)
+            await asyncio.to_thread(_land, temporary, target, directory, started)
         except BaseException:
             # Synchronous on purpose: this cleanup also runs on cancellation,
             # where a further await could itself be cancelled.
@@ -235,11 +237,11 @@ class StreamingResponse:
         )
 
 
-def _land(temporary: str, target: str, directory: str) -> None:
+def _land(temporary: str, target: str, directory: str, started: float) -> None:
     """Rename the finished temporary file to `target` and make that durable."""
     os.replace(temporary, target)
     fsync_directory(directory)
-    _sweep_stale_temporaries(target)
+    _sweep_stale_temporaries(target, started)
 
 
 def _temporary_beside(target: str) -> tuple[str, int, str]:
@@ -250,17 +252,21 @@ def _temporary_beside(target: str) -> tuple[str, int, str]:
     return directory, fd, temporary
 
 
-def _sweep_stale_temporaries(target: str) -> None:
+def _sweep_stale_temporaries(target: str, started: float) -> None:
     # A hard kill (SIGKILL, power loss) skips the cleanup of a save in progress and
     # leaves its ".<name>.*.part" behind. Once a save of the same name has landed,
-    # any such file is a dead writer's leftover (the rename made it obsolete).
+    # a temporary last written before that save started is a dead writer's
+    # leftover. One written since may belong to a save still running (a save that
+    # was cancelled while this thread went on, then started again): keep it.
     directory = os.path.dirname(os.path.abspath(target))
     prefix = f".{os.path.basename(target)}."
     with os.scandir(directory) as entries:
         stale = [
             e.path
             for e in entries
-            if e.name.startswith(prefix) and e.name.endswith(".part")
+            if e.name.startswith(prefix)
+            and e.name.endswith(".part")
+            and e.stat().st_mtime < started
         ]
     for path in stale:
         with contextlib.suppress(FileNotFoundError):

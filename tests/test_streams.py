@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import time
 from pathlib import Path
 from uuid import UUID
 
@@ -20,7 +22,7 @@ from gosmarter_async._generated.api.mill_certifications import (
 from gosmarter_async._generated.models import DownloadExport
 from gosmarter_async._request import BinaryStream, CallOptions, RequestSpec
 from gosmarter_async._retry import RetryPolicy
-from gosmarter_async._streams import StreamingResponse
+from gosmarter_async._streams import StreamingResponse, _land
 from gosmarter_async._transport import AiohttpTransport
 from tests.clock import FakeClock
 from tests.helpers_server import (
@@ -273,3 +275,25 @@ async def test_stalled_download_times_out_between_reads(
 
     assert not target.exists()
     assert [] == leftovers(tmp_path)
+
+
+def test_landing_a_save_sweeps_only_temporaries_older_than_the_save(
+    tmp_path: Path,
+) -> None:
+    # Regression: a cancelled save's landing thread ran on and swept the temporary
+    # of the save that replaced it, whose rename then failed.
+    target = tmp_path / "scan.zip"
+    started = time.time() - 10
+    dead = tmp_path / ".scan.zip.dead.part"
+    dead.write_bytes(b"killed writer")
+    os.utime(dead, (started - 5, started - 5))
+    running = tmp_path / ".scan.zip.running.part"
+    running.write_bytes(b"a save still in progress")
+    finished = tmp_path / ".scan.zip.mine.part"
+    finished.write_bytes(b"the body")
+
+    _land(str(finished), str(target), str(tmp_path), started)
+
+    assert b"the body" == target.read_bytes()
+    assert not dead.exists()
+    assert running.exists()
