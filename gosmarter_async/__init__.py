@@ -35,6 +35,7 @@ from ._request import BinaryStream, SavedFile
 from ._retry import RetryPolicy
 from .auth import (
     AccessToken,
+    BearerToken,
     ClientCredentialsTokenProvider,
     InMemoryTokenCache,
     TokenCache,
@@ -48,6 +49,7 @@ __all__ = [
     "AccessToken",
     "AuthenticationError",
     "BadRequestError",
+    "BearerToken",
     "BinaryStream",
     "ClientClosedError",
     "ClientCredentialsTokenProvider",

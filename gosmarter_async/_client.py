@@ -27,13 +27,8 @@ from ._generated import (
 )
 from ._request import CallOptions, RequestSpec
 from ._retry import RetryPolicy
-from ._transport import (
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_TIMEOUT,
-    AiohttpTransport,
-    TokenProvider,
-)
-from .auth import ClientCredentialsTokenProvider
+from ._transport import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, AiohttpTransport
+from .auth import ClientCredentialsTokenProvider, TokenProvider
 
 __all__ = ["ClientStats", "GoSmarterClient"]
 

@@ -33,7 +33,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import ExitStack
 from importlib import metadata
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 import aiohttp
 import attrs
@@ -69,6 +69,7 @@ from ._retry import (
     retry_async,
 )
 from ._streams import StreamingResponse
+from .auth import BearerToken, TokenProvider
 
 if TYPE_CHECKING:
     from aiohttp import ClientResponse
@@ -78,8 +79,6 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_TIMEOUT",
     "AiohttpTransport",
-    "BearerToken",
-    "TokenProvider",
     "TransportStats",
 ]
 
@@ -103,31 +102,6 @@ MAX_KEPT_BODY = 64 * 1024
 
 # Where a gateway or proxy in front of it puts its request id, in order of trust.
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-ms-request-id")
-
-
-class BearerToken(Protocol):
-    """What the transport needs of an access token: its value."""
-
-    @property
-    def value(self) -> str:
-        """The token itself; a secret."""
-        ...
-
-
-class TokenProvider(Protocol):
-    """The token provider contract (gosmarter_async.auth implements it)."""
-
-    async def get_token(self, *, force_refresh: bool = False) -> BearerToken:
-        """Return a valid access token, from cache or freshly acquired."""
-        ...
-
-    async def invalidate(self, token: Any) -> None:
-        """Forget `token` (and only it) because the API rejected it."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release the provider's resources."""
-        ...
 
 
 @frozen

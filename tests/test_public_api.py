@@ -8,6 +8,7 @@ EXPECTED = {
     "AccessToken",
     "AuthenticationError",
     "BadRequestError",
+    "BearerToken",
     "BinaryStream",
     "ClientClosedError",
     "ClientCredentialsTokenProvider",

@@ -32,7 +32,12 @@ from ._token import AccessToken
 if TYPE_CHECKING:
     from .._config import Settings
 
-__all__ = ["ClientCredentialsTokenProvider", "TokenProvider", "TokenStats"]
+__all__ = [
+    "BearerToken",
+    "ClientCredentialsTokenProvider",
+    "TokenProvider",
+    "TokenStats",
+]
 
 # Refresh ahead this long before expiry: Entra's tokens live 60-90 minutes, and five
 # minutes leaves room for several retried attempts before the hard margin.
@@ -54,14 +59,30 @@ MIN_RATE_LIMIT_WAIT = 1.0
 MAX_RATE_LIMIT_WAIT = 3600.0
 
 
-class TokenProvider(Protocol):
-    """What the transport needs from a source of bearer tokens."""
+class BearerToken(Protocol):
+    """What the transport needs of an access token: its value.
 
-    async def get_token(self, *, force_refresh: bool = False) -> AccessToken:
+    `AccessToken` is one; a custom provider may return any object with `value`.
+    """
+
+    @property
+    def value(self) -> str:
+        """The token itself; a secret."""
+        ...
+
+
+class TokenProvider(Protocol):
+    """What the client needs from a source of bearer tokens.
+
+    `ClientCredentialsTokenProvider` implements it; pass another implementation to
+    `GoSmarterClient(token_provider=...)` to get tokens some other way.
+    """
+
+    async def get_token(self, *, force_refresh: bool = False) -> BearerToken:
         """A token valid for at least the provider's hard margin."""
         ...
 
-    async def invalidate(self, token: AccessToken) -> None:
+    async def invalidate(self, token: Any) -> None:
         """Forget `token` (the API rejected it) if it is still the current one."""
         ...
 

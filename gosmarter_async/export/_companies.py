@@ -10,12 +10,12 @@ from ._errors import ExportError
 
 if TYPE_CHECKING:
     from .._client import GoSmarterClient
-    from ..auth import AccessToken, TokenProvider
+    from ..auth import BearerToken, TokenProvider
 
 __all__ = ["token_user_id", "unverified_claims", "user_company_ids"]
 
 
-def unverified_claims(token: AccessToken) -> dict[str, Any]:
+def unverified_claims(token: BearerToken) -> dict[str, Any]:
     """The claims of a JWT access token, read without checking its signature.
 
     Only for display and for picking the user id: the gateway, which is the
@@ -31,7 +31,7 @@ def unverified_claims(token: AccessToken) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def token_user_id(token: AccessToken) -> str | None:
+def token_user_id(token: BearerToken) -> str | None:
     """The user (or service principal) a token was issued to: `oid`, else `sub`.
 
     Entra puts the object id in `oid`; `sub` is per-application, so `oid` is the

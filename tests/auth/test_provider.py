@@ -849,6 +849,7 @@ async def test_provider_uses_a_pluggable_cache_by_key(
 def test_auth_package_exports_its_public_names() -> None:
     assert [
         "AccessToken",
+        "BearerToken",
         "CacheKey",
         "ClientCredentialsTokenProvider",
         "InMemoryTokenCache",
