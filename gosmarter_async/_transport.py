@@ -520,6 +520,9 @@ class AiohttpTransport:
     def _session_for_call(self, spec: RequestSpec[Any]) -> aiohttp.ClientSession:
         self.check_open(spec)
         if self._session is None:
+            # TODO(proxy): HTTPS_PROXY is not honoured (trust_env would also read
+            # ~/.netrc credentials into requests); a `proxy=` option passed to each
+            # request, or an injected session, would serve users behind a proxy.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.max_connections),
                 headers={"User-Agent": self.user_agent},
