@@ -6,7 +6,6 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlsplit
 
 from attrs import field, frozen
@@ -109,7 +108,15 @@ class Settings:
     tenant_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        problems = _problems(self)
+        problems = _problems(
+            {
+                "CLIENT_ID": self.client_id,
+                "CLIENT_SECRET": self.client_secret,
+                "API_SCOPE": self.scope,
+                "TOKEN_URL": self.token_url,
+                "GATEWAY_URL": self.gateway_url,
+            }
+        )
         if problems:
             raise ConfigurationError(problems)
 
@@ -154,57 +161,44 @@ class Settings:
         ):
             if values.get(name) is None:
                 problems.append(f"{name} ({what}) is not set")
-        kwargs: dict[str, Any] = {
-            "client_id": values.get("CLIENT_ID", ""),
-            "client_secret": values.get("CLIENT_SECRET", ""),
-            "token_url": token_url or "",
-            "scope": values.get("API_SCOPE", ""),
-            "gateway_url": values.get("GATEWAY_URL", DEFAULT_GATEWAY_URL),
-            "tenant_id": tenant,
-        }
-        probe = _Unchecked(**kwargs)
-        problems.extend(p for p in _problems(probe) if not _is_missing(p, problems))
+        problems.extend(
+            _problems(
+                {
+                    "CLIENT_ID": values.get("CLIENT_ID"),
+                    "CLIENT_SECRET": values.get("CLIENT_SECRET"),
+                    "API_SCOPE": values.get("API_SCOPE"),
+                    "TOKEN_URL": token_url,
+                    "GATEWAY_URL": values.get("GATEWAY_URL", DEFAULT_GATEWAY_URL),
+                }
+            )
+        )
         if problems:
             raise ConfigurationError(problems)
-        return cls(**kwargs)
+        return cls(
+            client_id=values["CLIENT_ID"],
+            client_secret=values["CLIENT_SECRET"],
+            token_url=token_url or "",
+            scope=values["API_SCOPE"],
+            gateway_url=values.get("GATEWAY_URL", DEFAULT_GATEWAY_URL),
+            tenant_id=tenant,
+        )
 
 
-@frozen(kw_only=True)
-class _Unchecked:
-    client_id: str
-    client_secret: str = field(repr=False)
-    token_url: str
-    scope: str
-    gateway_url: str
-    tenant_id: str | None
-
-
-def _is_missing(problem: str, already: list[str]) -> bool:
-    # A value reported as "not set" is not reported again as "empty"; nor is a
-    # TOKEN_URL that could not be derived from a malformed TENANT_ID.
-    key = problem.split(" ", 1)[0]
-    keys = (key, "TENANT_ID") if key == "TOKEN_URL" else (key,)
-    return any(p.startswith(keys) for p in already)
-
-
-def _problems(s: Settings | _Unchecked) -> list[str]:
+def _problems(values: Mapping[str, str | None]) -> list[str]:
+    # Keyed by the environment names; None means "not given", which the caller
+    # has reported already (or derived a value for).
     problems: list[str] = []
-    for name, value in (
-        ("CLIENT_ID", s.client_id),
-        ("CLIENT_SECRET", s.client_secret),
-        ("API_SCOPE", s.scope),
-    ):
+    for name, value in values.items():
+        if value is None:
+            continue
         if not value.strip():
             problems.append(f"{name} is empty")
+        elif name.endswith("_URL"):
+            problem = check_url(value, name)
+            if problem:
+                problems.append(problem)
         elif value != value.strip():
             problems.append(f"{name} has leading or trailing whitespace")
-    for name, url in (("TOKEN_URL", s.token_url), ("GATEWAY_URL", s.gateway_url)):
-        if not url.strip():
-            problems.append(f"{name} is empty")
-            continue
-        problem = check_url(url, name)
-        if problem:
-            problems.append(problem)
     return problems
 
 
