@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jwt as _jwt
 from attrs import Factory, evolve, field, frozen
@@ -155,14 +155,27 @@ def parse_expires_in(raw: object) -> float:
     return min(seconds, MAX_LIFETIME)
 
 
-def _lifetime_from_jwt(value: str, sent: SentAt) -> float | None:
-    # The exp claim is read without verifying the signature: we are not the audience
-    # and only want to know when to refresh; the API verifies the token.
+def unverified_claims(value: str) -> dict[str, Any]:
+    """The claims of a JWT access token, read without checking its signature.
+
+    We are not the token's audience: the claims serve to know when to refresh,
+    whom the token names, and what to display. The API verifies the token.
+
+    Args:
+        value: The token.
+
+    Returns:
+        The claims, or an empty dict for an opaque (non-JWT) token.
+    """
     try:
         claims = _jwt.decode(value, options={"verify_signature": False})
     except _jwt.PyJWTError:
-        return None
-    exp = claims.get("exp")
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _lifetime_from_jwt(value: str, sent: SentAt) -> float | None:
+    exp = unverified_claims(value).get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float):
         return None
     if not math.isfinite(exp):

@@ -11,7 +11,7 @@ import click
 from .._client import GoSmarterClient
 from .._config import Settings
 from ..auth import AccessToken, ClientCredentialsTokenProvider
-from ..export._companies import unverified_claims
+from ..auth._token import unverified_claims
 from ._app import Context, cli
 
 __all__ = ["request", "token"]
@@ -41,7 +41,7 @@ def token(ctx: Context, *, show_token: bool) -> None:
         "expires_at": acquired.expires_at.isoformat(),
         "fingerprint": acquired.fingerprint,
         "token_type": acquired.token_type,
-        "claims": unverified_claims(acquired),
+        "claims": unverified_claims(acquired.value),
     }
     if show_token:
         described["access_token"] = acquired.value

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import jwt as _jwt
-
+from ..auth._token import unverified_claims
 from ._errors import ExportError
 
 if TYPE_CHECKING:
     from .._client import GoSmarterClient
     from ..auth import BearerToken, TokenProvider
 
-__all__ = ["token_user_id", "unverified_claims", "user_company_ids"]
-
-
-def unverified_claims(token: BearerToken) -> dict[str, Any]:
-    """The claims of a JWT access token, read without checking its signature.
-
-    Only for display and for picking the user id: the gateway, which is the
-    token's audience, is the one that verifies it.
-
-    Returns:
-        The claims, or an empty dict for an opaque (non-JWT) token.
-    """
-    try:
-        claims = _jwt.decode(token.value, options={"verify_signature": False})
-    except _jwt.PyJWTError:
-        return {}
-    return claims if isinstance(claims, dict) else {}
+__all__ = ["token_user_id", "user_company_ids"]
 
 
 def token_user_id(token: BearerToken) -> str | None:
@@ -37,7 +20,7 @@ def token_user_id(token: BearerToken) -> str | None:
     Entra puts the object id in `oid`; `sub` is per-application, so `oid` is the
     one the gateway's user routes expect when both are there.
     """
-    claims = unverified_claims(token)
+    claims = unverified_claims(token.value)
     for name in ("oid", "sub"):
         value = claims.get(name)
         if isinstance(value, str) and value:
